@@ -1,0 +1,1 @@
+"""Kefu agents_ui package."""
