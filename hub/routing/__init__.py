@@ -1,0 +1,1 @@
+"""Pure routing core: who gets which conversation, business hours, SLAs and contact-center metrics."""
