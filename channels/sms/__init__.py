@@ -1,1 +1,1 @@
-"""Kefu channels.sms package."""
+"""SMS and WhatsApp through Twilio (adapter.py, config.py; pure parsing in parse.py, segments.py): see docs/channels-sms.md."""

@@ -65,7 +65,7 @@ def opt_out_keyword(text: str) -> OptOut | None:
 
 
 def channel_of(address: str) -> str:
-    """"whatsapp" for a whatsapp:-prefixed address, else "sms"."""
+    """Which channel an address is on: whatsapp for a whatsapp:-prefixed one, else sms."""
     return "whatsapp" if address.lower().startswith(WHATSAPP_PREFIX) else "sms"
 
 
@@ -187,10 +187,7 @@ def parse_inbound(form: Mapping[str, str]) -> InboundMessage:
 def parse_status(
     form: Mapping[str, str], channel: str, parent: str | None = None
 ) -> DeliveryUpdate | None:
-    """A status callback -> DeliveryUpdate, or None for statuses Kefu does not track (e.g. "receiving").
-
-    `parent` is the first part's SID when this message is a later part of a split reply.
-    """
+    """A status callback -> DeliveryUpdate (under `parent`'s SID for later parts of a split reply), or None."""
     sid = _sid(form, "MessageSid")
     raw = _required(form, "MessageStatus").lower()
     status = _STATUSES.get(raw)
