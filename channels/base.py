@@ -136,6 +136,7 @@ class DeliverResult:
     conversation_id: int
     customer_id: int
     duplicate: bool = False
+    seq: int | None = None
 
 
 Deliver = Callable[[InboundMessage], Awaitable[DeliverResult]]

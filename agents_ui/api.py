@@ -1,0 +1,242 @@
+"""The agents' JSON API: login, inbox, conversations, replies, customer records, live socket."""
+from __future__ import annotations
+
+import functools
+import secrets
+from datetime import timedelta
+
+from aiohttp import web
+
+from agents_ui.push import serve_agent_socket
+from agents_ui.security import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    current_agent,
+    new_token,
+    public,
+    requires,
+    same_origin,
+    token_hash,
+)
+from hub.actions import agent_actor
+from hub.domain import DomainError, Presence, Role
+from hub.events import Typing
+from hub.http import field_str, json_error, path_int, read_json
+from hub.keys import ACTIONS, BUS, PUSH, QUERIES, SETTINGS
+from hub.passwords import hash_password_sync, verify_password
+from hub.queries import INBOX_VIEWS
+
+routes = web.RouteTableDef()
+
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked when the email is unknown, so a wrong email costs as long as a wrong password.
+    return hash_password_sync(secrets.token_urlsafe(16))
+
+
+def _actor(request: web.Request):  # type: ignore[no-untyped-def]
+    agent = current_agent(request)
+    return agent_actor(agent.id, agent.role)
+
+
+@routes.post("/api/login")
+@public
+async def login(request: web.Request) -> web.Response:
+    """Check email and password; set the session cookie and hand back the CSRF token."""
+    if not same_origin(request):
+        return json_error(403, "cross_origin", "log in from Kefu's own page")
+    data = await read_json(request)
+    email = field_str(data, "email", max_len=320)
+    password = field_str(data, "password", max_len=1000)
+    queries = request.app[QUERIES]
+    agent = await queries.agent_by_email(email)
+    ok = await verify_password(agent.password_hash if agent else _dummy_hash(), password)
+    if agent is None or not ok:
+        return json_error(401, "bad_credentials", "wrong email or password")
+    settings = request.app[SETTINGS]
+    token, csrf = new_token(), new_token()
+    await request.app[ACTIONS].create_session(
+        agent.id, token_hash(token), csrf, timedelta(hours=settings.session_ttl_hours)
+    )
+    response = web.json_response(
+        {"agent": {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role},
+         "csrf_token": csrf}
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_ttl_hours * 3600,
+        path="/",
+    )
+    return response
+
+
+@routes.post("/api/logout")
+@requires()
+async def logout(request: web.Request) -> web.Response:
+    """End the session."""
+    agent = current_agent(request)
+    await request.app[ACTIONS].end_session(agent.session_hash)
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/me")
+@requires()
+async def me(request: web.Request) -> web.Response:
+    """Who is logged in, with a CSRF token for the page to reuse."""
+    agent = current_agent(request)
+    return web.json_response(
+        {"agent": {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role.value},
+         "csrf_token": agent.csrf_token, "csrf_header": CSRF_HEADER}
+    )
+
+
+@routes.post("/api/me/presence")
+@requires()
+async def set_presence(request: web.Request) -> web.Response:
+    """Set my presence: available, away or offline."""
+    data = await read_json(request)
+    value = field_str(data, "presence", max_len=16)
+    try:
+        presence = Presence(value)
+    except ValueError as exc:
+        raise DomainError("presence must be available, away or offline", code="invalid_field") from exc
+    await request.app[ACTIONS].set_presence(current_agent(request).id, presence)
+    return web.json_response({"presence": presence.value})
+
+
+@routes.get("/api/conversations")
+@requires()
+async def list_conversations(request: web.Request) -> web.Response:
+    """An inbox view: queued, mine, assigned, bot, resolved or all."""
+    view = request.query.get("view", "queued")
+    if view not in INBOX_VIEWS:
+        raise DomainError(f"view must be one of {', '.join(INBOX_VIEWS)}", code="invalid_view")
+    try:
+        limit = min(200, max(1, int(request.query.get("limit", "50"))))
+        before = int(request.query["before"]) if "before" in request.query else None
+    except ValueError as exc:
+        raise DomainError("limit and before must be numbers", code="invalid_field") from exc
+    agent = current_agent(request)
+    queries = request.app[QUERIES]
+    items = await queries.inbox(view, agent.id, limit=limit, before_id=before)
+    counts = await queries.counts(agent.id)
+    return web.json_response({"view": view, "conversations": items, "counts": counts})
+
+
+@routes.get("/api/conversations/{id}")
+@requires()
+async def get_conversation(request: web.Request) -> web.Response:
+    """A conversation with every message and note."""
+    conversation_id = path_int(request, "id")
+    queries = request.app[QUERIES]
+    conversation = await queries.conversation(conversation_id)
+    messages = await queries.messages(conversation_id)
+    return web.json_response({"conversation": conversation, "messages": messages})
+
+
+@routes.post("/api/conversations/{id}/take")
+@requires()
+async def take(request: web.Request) -> web.Response:
+    """Take a waiting conversation."""
+    conversation_id = path_int(request, "id")
+    await request.app[ACTIONS].take_conversation(conversation_id, _actor(request))
+    return web.json_response({"conversation": await request.app[QUERIES].conversation(conversation_id)})
+
+
+@routes.post("/api/conversations/{id}/messages")
+@requires()
+async def reply(request: web.Request) -> web.Response:
+    """Reply to the customer on the conversation's channel."""
+    conversation_id = path_int(request, "id")
+    data = await read_json(request)
+    text = field_str(data, "text", max_len=request.app[SETTINGS].webchat_max_text * 4)
+    message_id = await request.app[ACTIONS].post_reply(conversation_id, _actor(request), text)
+    return web.json_response({"message": await request.app[QUERIES].message(message_id)}, status=201)
+
+
+@routes.post("/api/conversations/{id}/notes")
+@requires()
+async def note(request: web.Request) -> web.Response:
+    """Add a private note that the customer never sees."""
+    conversation_id = path_int(request, "id")
+    data = await read_json(request)
+    text = field_str(data, "text", max_len=20_000)
+    message_id = await request.app[ACTIONS].add_note(conversation_id, _actor(request), text)
+    return web.json_response({"message": await request.app[QUERIES].message(message_id)}, status=201)
+
+
+@routes.post("/api/conversations/{id}/resolve")
+@requires()
+async def resolve(request: web.Request) -> web.Response:
+    """Resolve a conversation."""
+    conversation_id = path_int(request, "id")
+    await request.app[ACTIONS].resolve(conversation_id, _actor(request))
+    return web.json_response({"conversation": await request.app[QUERIES].conversation(conversation_id)})
+
+
+@routes.post("/api/conversations/{id}/reopen")
+@requires()
+async def reopen(request: web.Request) -> web.Response:
+    """Reopen a resolved conversation and take it."""
+    conversation_id = path_int(request, "id")
+    await request.app[ACTIONS].reopen(conversation_id, _actor(request))
+    return web.json_response({"conversation": await request.app[QUERIES].conversation(conversation_id)})
+
+
+@routes.get("/api/customers/{id}")
+@requires()
+async def get_customer(request: web.Request) -> web.Response:
+    """A customer record: fields, identities, conversations."""
+    customer_id = path_int(request, "id")
+    return web.json_response({"customer": await request.app[QUERIES].customer(customer_id)})
+
+
+@routes.patch("/api/customers/{id}")
+@requires()
+async def patch_customer(request: web.Request) -> web.Response:
+    """Edit a customer's fields; the change is logged on the record."""
+    customer_id = path_int(request, "id")
+    data = await read_json(request)
+    await request.app[ACTIONS].update_customer(customer_id, _actor(request), data)
+    return web.json_response({"customer": await request.app[QUERIES].customer(customer_id)})
+
+
+@routes.get("/api/customers/{id}/events")
+@requires()
+async def customer_events(request: web.Request) -> web.Response:
+    """The customer's event log, newest first."""
+    customer_id = path_int(request, "id")
+    queries = request.app[QUERIES]
+    await queries.customer(customer_id)
+    return web.json_response({"events": await queries.customer_events(customer_id)})
+
+
+@routes.get("/api/agents")
+@requires(Role.SUPERVISOR)
+async def list_agents(request: web.Request) -> web.Response:
+    """Every agent account (supervisors and admins)."""
+    return web.json_response({"agents": await request.app[QUERIES].agents()})
+
+
+@routes.get("/api/ws")
+@requires()
+async def agent_socket(request: web.Request) -> web.StreamResponse:
+    """The console's live socket."""
+    if not same_origin(request):
+        return json_error(403, "cross_origin", "the console socket only accepts Kefu's own pages")
+    agent = current_agent(request)
+    app = request.app
+
+    async def on_typing(conversation_id: int, agent_id: int, active: bool) -> None:
+        await app[QUERIES].conversation(conversation_id)
+        await app[BUS].publish(Typing(conversation_id, "agent", active, agent_id))
+
+    return await serve_agent_socket(request, app[PUSH], agent.id, agent.role, on_typing)

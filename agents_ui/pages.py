@@ -1,0 +1,25 @@
+"""The console's pages and static files (plain ES modules, no build step)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+STATIC = Path(__file__).parent / "static"
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.StreamResponse:
+    """Send people to the console."""
+    raise web.HTTPFound("/console")
+
+
+@routes.get("/console")
+async def console(request: web.Request) -> web.StreamResponse:
+    """The agent console (it logs in through the API)."""
+    return web.FileResponse(STATIC / "console.html", headers={"Cache-Control": "no-cache"})
+
+
+routes.static("/static/console", STATIC)

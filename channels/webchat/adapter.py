@@ -1,0 +1,263 @@
+"""The web chat channel: the widget's websocket, live replies, resume after reconnect."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from aiohttp import WSMsgType, web
+
+from channels.base import (
+    Capabilities,
+    DeliveryStatus,
+    HubPort,
+    InboundMessage,
+    OutboundMessage,
+    SendResult,
+)
+from channels.webchat.protocol import (
+    FrameError,
+    Hello,
+    Ping,
+    SendText,
+    TypingFrame,
+    customer_view,
+    parse_frame,
+    user_address,
+    verify_identity,
+    visitor_address,
+)
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+
+
+class VisitorDirectory(Protocol):
+    """What the web chat needs to read from the hub (it never writes except through deliver)."""
+
+    async def history(self, address: str, after: tuple[int, int] | None) -> list[dict[str, Any]]:
+        """Messages the visitor should see after a cursor (all when None)."""
+        ...
+
+    async def typing(self, address: str, active: bool) -> None:
+        """The visitor is typing (or stopped)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebchatConfig:
+    """Limits and secrets for the web chat."""
+
+    identity_secret: str = ""
+    max_text: int = 4000
+    max_frame: int = 64 * 1024
+    allowed_origins: tuple[str, ...] = ()
+
+
+class _Visitor:
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.address: str | None = None
+        self.verified: tuple[tuple[str, str], ...] = ()
+        self.name: str | None = None
+
+
+class WebchatChannel:
+    """Kefu's own chat channel, served to the embeddable widget over a websocket."""
+
+    kind: ClassVar[str] = "webchat"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        buttons=True, attachments=True, html=False, typing=True, max_text_length=None
+    )
+
+    def __init__(self, config: WebchatConfig, directory: VisitorDirectory) -> None:
+        self.config = config
+        self.directory = directory
+        self._hub: HubPort | None = None
+        self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        """The widget script, the demo page and the websocket."""
+        return [
+            web.get("/webchat/ws", self._socket),
+            web.get("/webchat/widget.js", self._widget),
+            web.get("/demo", self._demo),
+        ]
+
+    async def start(self, hub: HubPort) -> None:
+        """Remember where to deliver."""
+        self._hub = hub
+
+    async def stop(self) -> None:
+        """Close every visitor socket."""
+        for socks in list(self._sockets.values()):
+            for ws in list(socks):
+                await ws.close(code=1001, message=b"server shutdown")
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Push a reply to every open tab of the visitor; stored replies reach closed tabs on resume."""
+        frame = customer_view(
+            {
+                "id": message.message_id,
+                "conversation_id": message.conversation_id,
+                "seq": message.metadata.get("seq"),
+                "author": message.metadata.get("author", "agent"),
+                "text": message.text,
+                "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
+                "attachments": [
+                    {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                    for a in message.attachments
+                ],
+                "created_at": message.metadata.get("created_at"),
+            }
+        )
+        delivered = await self._push(message.recipient, frame)
+        return SendResult(DeliveryStatus.DELIVERED if delivered else DeliveryStatus.SENT)
+
+    async def send_typing(self, recipient: str, active: bool) -> None:
+        """Show the agent's typing indicator in the visitor's tabs."""
+        await self._push(recipient, {"type": "typing", "who": "agent", "active": active})
+
+    async def _push(self, address: str, frame: dict[str, Any], skip: web.WebSocketResponse | None = None) -> int:
+        text = json.dumps(frame, ensure_ascii=False)
+        sent = 0
+        for ws in list(self._sockets.get(address, ())):
+            if ws is skip or ws.closed:
+                continue
+            try:
+                await ws.send_str(text)
+                sent += 1
+            except (ConnectionResetError, RuntimeError):
+                self._sockets[address].discard(ws)
+        return sent
+
+    def _origin_allowed(self, request: web.Request) -> bool:
+        if not self.config.allowed_origins:
+            return True
+        return request.headers.get("Origin", "") in self.config.allowed_origins
+
+    async def _widget(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "widget.js", headers={"Cache-Control": "no-cache"})
+
+    async def _demo(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "demo.html", headers={"Cache-Control": "no-cache"})
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if not self._origin_allowed(request):
+            raise web.HTTPForbidden(text="this site may not embed the chat")
+        # Over-size frames get an error frame, so allow more than the limit at the socket level.
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max(self.config.max_frame * 4, 1 << 20))
+        await ws.prepare(request)
+        visitor = _Visitor(ws)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_text(visitor, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await ws.send_json({"type": "error", "code": "binary_frame", "message": "send JSON text frames"})
+        finally:
+            if visitor.address is not None:
+                self._sockets[visitor.address].discard(ws)
+                if not self._sockets[visitor.address]:
+                    del self._sockets[visitor.address]
+                    await self.directory.typing(visitor.address, False)
+        return ws
+
+    async def _on_text(self, visitor: _Visitor, raw: str) -> None:
+        ws = visitor.ws
+        if len(raw.encode()) > self.config.max_frame:
+            await ws.send_json(
+                {"type": "error", "code": "frame_too_large",
+                 "message": f"frames are limited to {self.config.max_frame} bytes"}
+            )
+            return
+        try:
+            frame = parse_frame(raw, max_text=self.config.max_text)
+            if isinstance(frame, Hello):
+                await self._hello(visitor, frame)
+            elif isinstance(frame, Ping):
+                await ws.send_json({"type": "pong"})
+            elif visitor.address is None:
+                raise FrameError("hello_first", "send a hello frame first")
+            elif isinstance(frame, SendText):
+                await self._message(visitor, frame)
+            elif isinstance(frame, TypingFrame):
+                await self.directory.typing(visitor.address, frame.active)
+        except FrameError as exc:
+            await ws.send_json(exc.frame())
+
+    async def _hello(self, visitor: _Visitor, hello: Hello) -> None:
+        if visitor.address is not None:
+            raise FrameError("already_hello", "this socket already said hello")
+        token = hello.token
+        if hello.identity is not None:
+            if not self.config.identity_secret:
+                raise FrameError("identity_not_configured", "identity verification is not set up on this Kefu")
+            if not verify_identity(self.config.identity_secret, hello.identity):
+                raise FrameError("identity_rejected", "identity.user_hash does not match")
+            address = user_address(hello.identity.user_id)
+            verified = [("user", hello.identity.user_id)]
+            if hello.identity.email:
+                verified.append(("email", hello.identity.email))
+            visitor.verified = tuple(verified)
+            visitor.name = hello.identity.name
+        else:
+            if token is None:
+                token = secrets.token_urlsafe(24)
+            address = visitor_address(token)
+        visitor.address = address
+        self._sockets[address].add(visitor.ws)
+        history = await self.directory.history(address, hello.cursor)
+        await visitor.ws.send_json(
+            {
+                "type": "welcome",
+                "token": token,
+                "verified": hello.identity is not None,
+                "messages": [customer_view(m) for m in history],
+            }
+        )
+
+    async def _message(self, visitor: _Visitor, frame: SendText) -> None:
+        assert visitor.address is not None and self._hub is not None
+        inbound = InboundMessage(
+            channel=self.kind,
+            external_id=f"{visitor.address}:{frame.client_id}",
+            sender=visitor.address,
+            sender_name=visitor.name,
+            text=frame.text,
+            verified_addresses=visitor.verified,
+            metadata={"client_id": frame.client_id},
+        )
+        result = await self._hub.deliver(inbound)
+        await visitor.ws.send_json(
+            {
+                "type": "ack",
+                "client_id": frame.client_id,
+                "message_id": result.message_id,
+                "conversation_id": result.conversation_id,
+                "seq": result.seq,
+                "duplicate": result.duplicate,
+            }
+        )
+        if not result.duplicate:
+            echo = {
+                "type": "message",
+                "id": result.message_id,
+                "conversation_id": result.conversation_id,
+                "seq": result.seq,
+                "author": "customer",
+                "text": frame.text,
+                "buttons": [],
+                "attachments": [],
+                "created_at": None,
+                "client_id": frame.client_id,
+            }
+            await self._push(visitor.address, echo, skip=visitor.ws)
+
+

@@ -1,0 +1,228 @@
+// Kefu web chat widget: one <script src=".../webchat/widget.js"> tag on any page, no build step.
+// Protocol: docs/webchat-protocol.md. Optional settings before the tag:
+//   window.KefuSettings = { title, greeting, open, identity: { user_id, user_hash, email, name } }
+(function () {
+  "use strict";
+  if (window.Kefu && window.Kefu.loaded) return;
+
+  var script = document.currentScript;
+  var base = new URL(script ? script.src : "/webchat/widget.js", location.href);
+  var settings = window.KefuSettings || {};
+  var zh = /^zh/i.test(settings.locale || navigator.language || "");
+  var t = zh
+    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？" }
+    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?" };
+  var storeKey = "kefu:" + base.host;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(saved)); } catch (e) { /* private mode: chat still works */ }
+  }
+
+  var saved = load();
+  saved.pending = saved.pending || [];
+  var messages = [];
+  var seen = {};
+  var socket = null;
+  var ready = false;
+  var retry = 0;
+
+  var host = document.createElement("div");
+  host.id = "kefu-widget";
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  root.innerHTML =
+    '<style>' +
+    ':host{all:initial}' +
+    '.k{font:14px/1.4 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;color:#1d232b}' +
+    '.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:none;background:#1f6feb;color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.2);z-index:2147483000}' +
+    '.panel{position:fixed;right:20px;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.2);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000}' +
+    '.panel[hidden]{display:none}' +
+    '.head{background:#1f6feb;color:#fff;padding:12px 14px;font-weight:600;display:flex;justify-content:space-between}' +
+    '.status{font-weight:400;font-size:12px;opacity:.85}' +
+    '.log{flex:1;overflow:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f6f7f9}' +
+    '.m{max-width:80%;padding:7px 11px;border-radius:12px;white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid #e3e6ea;align-self:flex-start}' +
+    '.m.me{align-self:flex-end;background:#1f6feb;color:#fff;border-color:#1f6feb}' +
+    '.m.pending{opacity:.6}' +
+    '.btns{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}' +
+    '.btns button{border:1px solid #1f6feb;color:#1f6feb;background:#fff;border-radius:12px;padding:3px 9px;cursor:pointer;font:inherit}' +
+    '.typing{font-size:12px;color:#6b7480;padding:0 12px;min-height:16px;background:#f6f7f9}' +
+    'form{display:flex;border-top:1px solid #e3e6ea}' +
+    'textarea{flex:1;border:none;padding:10px;resize:none;font:inherit;height:44px;outline:none}' +
+    'form button{border:none;background:none;color:#1f6feb;font-weight:600;padding:0 14px;cursor:pointer;font:inherit}' +
+    '.err{color:#cf222e;font-size:12px;padding:2px 12px}' +
+    '</style>' +
+    '<div class="k">' +
+    '<button class="launch" aria-label="chat" part="launcher">💬</button>' +
+    '<section class="panel" hidden role="dialog" aria-label="chat">' +
+    '<div class="head"><span class="title"></span><span class="status"></span></div>' +
+    '<div class="log" aria-live="polite"></div>' +
+    '<div class="typing"></div><div class="err" role="alert"></div>' +
+    '<form><textarea name="text" aria-label="message"></textarea><button type="submit"></button></form>' +
+    '</section></div>';
+
+  var q = function (s) { return root.querySelector(s); };
+  var panel = q(".panel"), log = q(".log"), form = q("form"), input = q("textarea"), statusEl = q(".status");
+  q(".title").textContent = settings.title || t.title;
+  input.placeholder = t.placeholder;
+  q("form button").textContent = t.send;
+
+  function setStatus(online) {
+    statusEl.textContent = online ? "" : t.offline;
+  }
+
+  function render() {
+    log.innerHTML = "";
+    if (!messages.length && !saved.pending.length) {
+      addBubble({ author: "system", text: settings.greeting || t.greeting });
+    }
+    messages.forEach(addBubble);
+    saved.pending.forEach(function (p) { addBubble({ author: "customer", text: p.text, pending: true, client_id: p.client_id }); });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addBubble(m) {
+    var div = document.createElement("div");
+    div.className = "m" + (m.author === "customer" ? " me" : "") + (m.pending ? " pending" : "");
+    div.textContent = m.text;
+    if (m.seq) div.setAttribute("data-seq", m.seq);
+    if (m.buttons && m.buttons.length) {
+      var row = document.createElement("div");
+      row.className = "btns";
+      m.buttons.forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.textContent = b.title;
+        btn.onclick = function () { sendText(b.payload, b.title); };
+        row.appendChild(btn);
+      });
+      div.appendChild(row);
+    }
+    log.appendChild(div);
+  }
+
+  function key(m) { return m.conversation_id + ":" + m.seq; }
+
+  function accept(m) {
+    if (!m.seq || seen[key(m)]) return false;
+    seen[key(m)] = true;
+    messages.push(m);
+    messages.sort(function (a, b) { return a.conversation_id - b.conversation_id || a.seq - b.seq; });
+    var last = messages[messages.length - 1];
+    saved.cursor = { conversation_id: last.conversation_id, seq: last.seq };
+    if (m.client_id) {
+      saved.pending = saved.pending.filter(function (p) { return p.client_id !== m.client_id; });
+    }
+    save();
+    return true;
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+  }
+
+  function sendText(text, shown) {
+    text = (text || "").trim();
+    if (!text) return;
+    var item = { client_id: newId(), text: text, shown: shown || text };
+    saved.pending.push(item);
+    save();
+    render();
+    flush();
+  }
+
+  function flush() {
+    if (!ready) return;
+    saved.pending.forEach(function (p) {
+      socket.send(JSON.stringify({ type: "message", client_id: p.client_id, text: p.text }));
+    });
+  }
+
+  function connect() {
+    var url = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/webchat/ws";
+    socket = new WebSocket(url);
+    socket.onopen = function () {
+      retry = 0;
+      // History is fetched from the start on each page load so a reload shows the whole thread.
+      var hello = { type: "hello", token: saved.token || undefined, cursor: messages.length ? saved.cursor : undefined };
+      if (settings.identity) hello.identity = settings.identity;
+      socket.send(JSON.stringify(hello));
+    };
+    socket.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f.type === "welcome") {
+        ready = true;
+        setStatus(true);
+        if (f.token) { saved.token = f.token; save(); }
+        (f.messages || []).forEach(accept);
+        render();
+        flush();
+      } else if (f.type === "message") {
+        if (accept(f)) render();
+      } else if (f.type === "ack") {
+        var p = saved.pending.filter(function (x) { return x.client_id === f.client_id; })[0];
+        if (p) accept({ id: f.message_id, conversation_id: f.conversation_id, seq: f.seq, author: "customer", text: p.text, client_id: f.client_id });
+        render();
+      } else if (f.type === "typing") {
+        q(".typing").textContent = f.active ? t.typing : "";
+      } else if (f.type === "error") {
+        q(".err").textContent = f.message;
+        if (f.client_id) {
+          saved.pending = saved.pending.filter(function (x) { return x.client_id !== f.client_id; });
+          save();
+          render();
+        }
+      }
+    };
+    socket.onclose = function () {
+      ready = false;
+      setStatus(false);
+      var delay = Math.min(15000, 300 * Math.pow(2, retry++));
+      setTimeout(connect, delay);
+    };
+  }
+
+  var typingSent = false, typingTimer = null;
+  input.addEventListener("input", function () {
+    if (!ready) return;
+    if (!typingSent) { socket.send(JSON.stringify({ type: "typing", active: true })); typingSent = true; }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      typingSent = false;
+      if (ready) socket.send(JSON.stringify({ type: "typing", active: false }));
+    }, 1500);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.onsubmit(e); }
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    q(".err").textContent = "";
+    sendText(input.value);
+    input.value = "";
+  });
+  q(".launch").addEventListener("click", function () {
+    panel.hidden = !panel.hidden;
+    saved.open = !panel.hidden;
+    save();
+    if (!panel.hidden) input.focus();
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    if (settings.open || saved.open) panel.hidden = false;
+    setStatus(false);
+    render();
+    connect();
+  }
+
+  window.Kefu = {
+    loaded: true,
+    open: function () { panel.hidden = false; },
+    send: sendText,
+  };
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();

@@ -1,0 +1,936 @@
+"""The only writers: every state change is an action that commits, then publishes an event."""
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from channels.base import (
+    Attachment,
+    Button,
+    DeliverResult,
+    DeliveryStatus,
+    DeliveryUpdate,
+    InboundMessage,
+    SendResult,
+    utcnow,
+)
+from hub.attachments import AttachmentStore
+from hub.config import Settings
+from hub.domain import (
+    Author,
+    Conflict,
+    ConversationStatus,
+    Direction,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Presence,
+    Priority,
+    Role,
+    check_transition,
+    initial_status,
+    should_reopen,
+)
+from hub.events import (
+    Bus,
+    ConversationChanged,
+    CustomerChanged,
+    DeliveryChanged,
+    Event,
+    MessageQueued,
+    MessageReceived,
+)
+from hub.storage.database import Database
+from hub.storage.tables import (
+    Agent,
+    AgentQueue,
+    AgentSession,
+    Conversation,
+    Customer,
+    CustomerEvent,
+    Identity,
+    Message,
+    Queue,
+)
+
+log = logging.getLogger(__name__)
+
+customers = Customer.__table__
+identities = Identity.__table__
+conversations = Conversation.__table__
+messages = Message.__table__
+events_log = CustomerEvent.__table__
+agents = Agent.__table__
+queues = Queue.__table__
+agent_queues = AgentQueue.__table__
+sessions = AgentSession.__table__
+
+PREVIEW_CHARS = 160
+DEFAULT_QUEUE = "General"
+
+# Delivery only moves forward; a late "sent" callback must not undo "delivered".
+_DELIVERY_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENDING: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: an agent (with role) or the system/bot."""
+
+    kind: str
+    agent_id: int | None = None
+    role: Role | None = None
+
+    @property
+    def label(self) -> str:
+        """How the event log names this actor."""
+        return f"agent:{self.agent_id}" if self.agent_id is not None else self.kind
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and admins may act on anyone's conversations."""
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+SYSTEM = Actor("system")
+BOT = Actor("bot")
+
+
+def agent_actor(agent_id: int, role: Role | str) -> Actor:
+    """An Actor for a logged-in agent."""
+    return Actor("agent", agent_id, Role(role))
+
+
+def backoff_delay(attempt: int, base_s: float, cap_s: float = 3600.0) -> float:
+    """Exponential backoff with jitter for outbox retries: base, 2x base, 4x base... capped."""
+    delay = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:PREVIEW_CHARS]
+
+
+class Actions:
+    """The hub's writer: one method per state change, each commits then publishes."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        settings: Settings,
+        attachments: AttachmentStore,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.attachments = attachments
+        self.clock = clock
+
+    async def _publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.bus.publish(event)
+
+    # ---------------------------------------------------------------- inbound
+
+    async def receive_inbound(self, msg: InboundMessage) -> DeliverResult:
+        """Store one customer message: dedupe, identify, thread, insert, log; then publish."""
+        if not msg.channel or not msg.sender or not msg.external_id:
+            raise DomainError("inbound message needs channel, sender and external_id", code="invalid_inbound")
+        stored_attachments = [await self.attachments.store(a) for a in msg.attachments]
+        try:
+            return await self._receive(msg, stored_attachments)
+        except IntegrityError:
+            # Another process stored the same (channel, external_id) first: that is a duplicate.
+            existing = await self._find_existing(msg)
+            if existing is None:
+                raise
+            return existing
+
+    async def _find_existing(self, msg: InboundMessage) -> DeliverResult | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
+                    .join(conversations, conversations.c.id == messages.c.conversation_id)
+                    .where(messages.c.channel == msg.channel, messages.c.external_id == msg.external_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return DeliverResult(row.id, row.conversation_id, row.customer_id, duplicate=True, seq=row.seq)
+
+    async def _receive(self, msg: InboundMessage, stored_attachments: list[dict[str, Any]]) -> DeliverResult:
+        now = self.clock()
+        published: list[Event] = []
+        async with self.db.write() as conn:
+            dup = (
+                await conn.execute(
+                    select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
+                    .join(conversations, conversations.c.id == messages.c.conversation_id)
+                    .where(messages.c.channel == msg.channel, messages.c.external_id == msg.external_id)
+                )
+            ).first()
+            if dup is not None:
+                return DeliverResult(dup.id, dup.conversation_id, dup.customer_id, duplicate=True, seq=dup.seq)
+            customer_id, identity_id = await self._identify(conn, msg, now)
+            conversation_id, change = await self._conversation_for(conn, customer_id, identity_id, msg, now)
+            seq = await self._bump_seq(
+                conn,
+                conversation_id,
+                now,
+                preview=_preview(msg.text),
+                extra={
+                    "last_customer_message_at": now,
+                    "unread_count": conversations.c.unread_count + 1,
+                },
+            )
+            message_id = (
+                await conn.execute(
+                    insert(messages).returning(messages.c.id),
+                    {
+                        "conversation_id": conversation_id,
+                        "seq": seq,
+                        "direction": Direction.IN.value,
+                        "author": Author.CUSTOMER.value,
+                        "channel": msg.channel,
+                        "external_id": msg.external_id,
+                        "text": msg.text,
+                        "html": msg.html,
+                        "attachments": stored_attachments,
+                        "buttons": [],
+                        "meta": dict(msg.metadata),
+                        "automated": msg.automated,
+                        "delivery_status": DeliveryStatus.RECEIVED.value,
+                        "attempts": 0,
+                        "created_at": msg.received_at if msg.received_at.tzinfo else now,
+                    },
+                )
+            ).scalar_one()
+            await self._log(
+                conn,
+                customer_id,
+                conversation_id,
+                "message.received",
+                "customer",
+                {"message_id": message_id, "channel": msg.channel, "text": msg.text[:2000]},
+                now,
+            )
+            if change is not None:
+                status = (
+                    await conn.execute(select(conversations.c.status).where(conversations.c.id == conversation_id))
+                ).scalar_one()
+                published.append(ConversationChanged(conversation_id, customer_id, status, None, change))
+        published.insert(
+            0, MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
+        )
+        await self._publish(published)
+        return DeliverResult(message_id, conversation_id, customer_id, seq=seq)
+
+    async def _identify(self, conn: AsyncConnection, msg: InboundMessage, now: datetime) -> tuple[int, int]:
+        row = (
+            await conn.execute(
+                select(identities.c.id, identities.c.customer_id).where(
+                    identities.c.channel == msg.channel, identities.c.address == msg.sender
+                )
+            )
+        ).first()
+        if row is not None:
+            await conn.execute(update(customers).where(customers.c.id == row.customer_id).values(last_seen_at=now))
+            await self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
+            return row.customer_id, row.id
+        customer_id: int | None = None
+        for channel, address in msg.verified_addresses:
+            found = (
+                await conn.execute(
+                    select(identities.c.customer_id).where(
+                        identities.c.channel == channel, identities.c.address == address
+                    )
+                )
+            ).scalar()
+            if found is not None:
+                customer_id = found
+                break
+        if customer_id is None:
+            customer_id = (
+                await conn.execute(
+                    insert(customers).returning(customers.c.id),
+                    {
+                        "display_name": msg.sender_name,
+                        "email": msg.sender if msg.channel == "email" else _verified(msg, "email"),
+                        "phone": _phone(msg),
+                        "lifecycle_stage": "customer",
+                        "tier": "standard",
+                        "tags": [],
+                        "attributes": {},
+                        "created_at": now,
+                        "updated_at": now,
+                        "last_seen_at": now,
+                    },
+                )
+            ).scalar_one()
+            await self._log(conn, customer_id, None, "customer.created", "system", {"channel": msg.channel}, now)
+        identity_id = (
+            await conn.execute(
+                insert(identities).returning(identities.c.id),
+                {
+                    "customer_id": customer_id,
+                    "channel": msg.channel,
+                    "address": msg.sender,
+                    "verified": False,
+                    "opted_out": False,
+                    "created_at": now,
+                },
+            )
+        ).scalar_one()
+        await self._link_verified(conn, customer_id, msg.verified_addresses, now)
+        return customer_id, identity_id
+
+    async def _link_verified(
+        self, conn: AsyncConnection, customer_id: int, addresses: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        for channel, address in addresses:
+            exists = (
+                await conn.execute(
+                    select(identities.c.id).where(identities.c.channel == channel, identities.c.address == address)
+                )
+            ).first()
+            if exists is None:
+                await conn.execute(
+                    insert(identities),
+                    {
+                        "customer_id": customer_id,
+                        "channel": channel,
+                        "address": address,
+                        "verified": True,
+                        "opted_out": False,
+                        "created_at": now,
+                    },
+                )
+
+    async def _conversation_for(
+        self, conn: AsyncConnection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
+    ) -> tuple[int, str | None]:
+        """The conversation a message joins and what happened to it (None, "opened", "reopened")."""
+        if msg.thread is not None:
+            threaded = await self._thread_match(conn, customer_id, msg)
+            if threaded is not None:
+                return await self._continue(conn, threaded, now)
+            if msg.channel == "email":
+                return await self._open(conn, customer_id, identity_id, msg, now), "opened"
+        latest = (
+            await conn.execute(
+                select(conversations.c.id)
+                .where(conversations.c.customer_id == customer_id, conversations.c.channel == msg.channel)
+                .order_by(conversations.c.id.desc())
+                .limit(1)
+            )
+        ).scalar()
+        if latest is not None:
+            conversation_id, change = await self._continue(conn, latest, now)
+            if conversation_id is not None:
+                return conversation_id, change
+        return await self._open(conn, customer_id, identity_id, msg, now), "opened"
+
+    async def _thread_match(self, conn: AsyncConnection, customer_id: int, msg: InboundMessage) -> int | None:
+        hint = msg.thread
+        assert hint is not None
+        refs = [r for r in (hint.in_reply_to, *hint.references) if r]
+        if refs:
+            found = (
+                await conn.execute(
+                    select(messages.c.conversation_id)
+                    .join(conversations, conversations.c.id == messages.c.conversation_id)
+                    .where(
+                        messages.c.channel == msg.channel,
+                        messages.c.external_id.in_(refs),
+                        conversations.c.customer_id == customer_id,
+                    )
+                    .order_by(messages.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar()
+            if found is not None:
+                return int(found)
+        if hint.conversation_tag is not None:
+            found = (
+                await conn.execute(
+                    select(conversations.c.id).where(
+                        conversations.c.id == hint.conversation_tag, conversations.c.customer_id == customer_id
+                    )
+                )
+            ).scalar()
+            if found is not None:
+                return int(found)
+        return None
+
+    async def _continue(self, conn: AsyncConnection, conversation_id: int, now: datetime) -> tuple[Any, str | None]:
+        row = (
+            await conn.execute(
+                select(conversations.c.status, conversations.c.resolved_at, conversations.c.assignee_id).where(
+                    conversations.c.id == conversation_id
+                )
+            )
+        ).one()
+        if row.status != ConversationStatus.RESOLVED.value:
+            return conversation_id, None
+        window = timedelta(hours=self.settings.reopen_window_hours)
+        if not should_reopen(row.resolved_at, now, window):
+            return None, None
+        target = initial_status(self.settings.bot_enabled)
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(
+                status=target.value,
+                assignee_id=None,
+                enqueued_at=now if target is ConversationStatus.QUEUED else None,
+                resolved_at=None,
+                updated_at=now,
+            )
+        )
+        customer_id = (
+            await conn.execute(select(conversations.c.customer_id).where(conversations.c.id == conversation_id))
+        ).scalar_one()
+        await self._log(conn, customer_id, conversation_id, "conversation.reopened", "customer", {}, now)
+        return conversation_id, "reopened"
+
+    async def _open(
+        self, conn: AsyncConnection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
+    ) -> int:
+        status = initial_status(self.settings.bot_enabled)
+        queue_id = await self._default_queue_id(conn, now)
+        conversation_id = (
+            await conn.execute(
+                insert(conversations).returning(conversations.c.id),
+                {
+                    "customer_id": customer_id,
+                    "identity_id": identity_id,
+                    "channel": msg.channel,
+                    "status": status.value,
+                    "priority": Priority.NORMAL.value,
+                    "queue_id": queue_id,
+                    "subject": (msg.thread.subject if msg.thread else None),
+                    "labels": [],
+                    "last_seq": 0,
+                    "unread_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "enqueued_at": now if status is ConversationStatus.QUEUED else None,
+                },
+            )
+        ).scalar_one()
+        await self._log(
+            conn, customer_id, conversation_id, "conversation.opened", "customer", {"channel": msg.channel}, now
+        )
+        return int(conversation_id)
+
+    async def _default_queue_id(self, conn: AsyncConnection, now: datetime) -> int:
+        found = (await conn.execute(select(queues.c.id).where(queues.c.name == DEFAULT_QUEUE))).scalar()
+        if found is not None:
+            return int(found)
+        return int(
+            (
+                await conn.execute(
+                    insert(queues).returning(queues.c.id),
+                    {
+                        "name": DEFAULT_QUEUE,
+                        "skills": [],
+                        "policy": "least_busy",
+                        "offer_timeout_s": 30,
+                        "auto_accept": False,
+                        "created_at": now,
+                    },
+                )
+            ).scalar_one()
+        )
+
+    async def _bump_seq(
+        self,
+        conn: AsyncConnection,
+        conversation_id: int,
+        now: datetime,
+        *,
+        preview: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        # One atomic UPDATE ... RETURNING hands out sequence numbers without gaps or doubles,
+        # on SQLite and on PostgreSQL alike.
+        values: dict[str, Any] = {
+            "last_seq": conversations.c.last_seq + 1,
+            "last_message_at": now,
+            "updated_at": now,
+        }
+        if preview is not None:
+            values["last_message_preview"] = preview
+        values.update(extra or {})
+        seq = (
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(**values)
+                .returning(conversations.c.last_seq)
+            )
+        ).scalar()
+        if seq is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return int(seq)
+
+    async def _log(
+        self,
+        conn: AsyncConnection,
+        customer_id: int,
+        conversation_id: int | None,
+        kind: str,
+        actor: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        await conn.execute(
+            insert(events_log),
+            {
+                "customer_id": customer_id,
+                "conversation_id": conversation_id,
+                "kind": kind,
+                "actor": actor,
+                "at": now,
+                "data": data,
+            },
+        )
+
+    # ---------------------------------------------------------------- replies and notes
+
+    async def post_reply(
+        self,
+        conversation_id: int,
+        actor: Actor,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        attachments: Sequence[Attachment] = (),
+        html: str | None = None,
+        automated: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> int:
+        """Store a reply to the customer in the outbox; the dispatcher sends it."""
+        text = text.strip()
+        if not text and not attachments:
+            raise DomainError("a reply needs text or an attachment", code="empty_reply")
+        stored = [await self.attachments.store(a) for a in attachments]
+        now = self.clock()
+        published: list[Event] = []
+        async with self.db.write() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            if conv.status == ConversationStatus.RESOLVED.value and actor.kind == "agent":
+                raise Conflict("reopen the conversation before replying", code="conversation_resolved")
+            author = Author.AGENT if actor.kind == "agent" else (Author.BOT if actor.kind == "bot" else Author.SYSTEM)
+            extra: dict[str, Any] = {}
+            if actor.kind == "agent":
+                assert actor.agent_id is not None
+                if conv.assignee_id not in (None, actor.agent_id) and not actor.is_supervisor:
+                    raise Forbidden("this conversation is assigned to another agent", code="not_assignee")
+                if conv.assignee_id is None:
+                    # Replying to a waiting conversation takes it, as agents expect.
+                    extra.update(status=ConversationStatus.ASSIGNED.value, assignee_id=actor.agent_id, assigned_at=now)
+                    published.append(
+                        ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "assigned")
+                    )
+                if conv.first_agent_response_at is None:
+                    extra["first_agent_response_at"] = now
+                extra["unread_count"] = 0
+            seq = await self._bump_seq(conn, conversation_id, now, preview=_preview(text), extra=extra)
+            message_id = (
+                await conn.execute(
+                    insert(messages).returning(messages.c.id),
+                    {
+                        "conversation_id": conversation_id,
+                        "seq": seq,
+                        "direction": Direction.OUT.value,
+                        "author": author.value,
+                        "agent_id": actor.agent_id,
+                        "channel": conv.channel,
+                        "text": text,
+                        "html": html,
+                        "attachments": stored,
+                        "buttons": [{"title": b.title, "payload": b.payload} for b in buttons],
+                        "meta": meta or {},
+                        "automated": automated,
+                        "delivery_status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    },
+                )
+            ).scalar_one()
+            await self._log(
+                conn,
+                conv.customer_id,
+                conversation_id,
+                "message.sent",
+                actor.label,
+                {"message_id": message_id, "author": author.value, "text": text[:2000]},
+                now,
+            )
+        await self._publish([MessageQueued(message_id, conversation_id), *published])
+        return int(message_id)
+
+    async def add_note(self, conversation_id: int, actor: Actor, text: str) -> int:
+        """Store a private note that only agents see; it is never sent."""
+        text = text.strip()
+        if not text:
+            raise DomainError("a note needs text", code="empty_note")
+        now = self.clock()
+        async with self.db.write() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            seq = await self._bump_seq(conn, conversation_id, now, preview=None)
+            message_id = (
+                await conn.execute(
+                    insert(messages).returning(messages.c.id),
+                    {
+                        "conversation_id": conversation_id,
+                        "seq": seq,
+                        "direction": Direction.NOTE.value,
+                        "author": Author.AGENT.value if actor.kind == "agent" else Author.SYSTEM.value,
+                        "agent_id": actor.agent_id,
+                        "channel": conv.channel,
+                        "text": text,
+                        "attachments": [],
+                        "buttons": [],
+                        "meta": {},
+                        "automated": False,
+                        "delivery_status": DeliveryStatus.DELIVERED.value,
+                        "attempts": 0,
+                        "created_at": now,
+                    },
+                )
+            ).scalar_one()
+            await self._log(
+                conn, conv.customer_id, conversation_id, "note.added", actor.label, {"message_id": message_id}, now
+            )
+        await self._publish([MessageQueued(message_id, conversation_id, note=True)])
+        return int(message_id)
+
+    async def _conversation_row(self, conn: AsyncConnection, conversation_id: int) -> Any:
+        row = (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).first()
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return row
+
+    # ---------------------------------------------------------------- conversation state
+
+    async def take_conversation(self, conversation_id: int, actor: Actor) -> None:
+        """Assign a waiting conversation to the acting agent; exactly one agent wins a race."""
+        assert actor.agent_id is not None
+        now = self.clock()
+        async with self.db.write() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            if conv.assignee_id == actor.agent_id and conv.status == ConversationStatus.ASSIGNED.value:
+                return
+            check_transition(ConversationStatus(conv.status), ConversationStatus.ASSIGNED)
+            if conv.status == ConversationStatus.ASSIGNED.value and not actor.is_supervisor:
+                raise Conflict("another agent already took this conversation", code="already_taken")
+            result = await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.status == conv.status)
+                .where(
+                    conversations.c.assignee_id.is_(None)
+                    if conv.assignee_id is None
+                    else conversations.c.assignee_id == conv.assignee_id
+                )
+                .values(
+                    status=ConversationStatus.ASSIGNED.value,
+                    assignee_id=actor.agent_id,
+                    assigned_at=now,
+                    unread_count=0,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                raise Conflict("another agent already took this conversation", code="already_taken")
+            await self._log(conn, conv.customer_id, conversation_id, "conversation.assigned", actor.label,
+                            {"agent_id": actor.agent_id}, now)
+        await self._publish(
+            [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "assigned")]
+        )
+
+    async def resolve(self, conversation_id: int, actor: Actor) -> None:
+        """Mark a conversation resolved."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            self._check_owner(conv, actor)
+            check_transition(ConversationStatus(conv.status), ConversationStatus.RESOLVED)
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(status=ConversationStatus.RESOLVED.value, resolved_at=now, updated_at=now, unread_count=0)
+            )
+            await self._log(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
+        await self._publish(
+            [ConversationChanged(conversation_id, conv.customer_id, "resolved", conv.assignee_id, "resolved")]
+        )
+
+    async def reopen(self, conversation_id: int, actor: Actor) -> None:
+        """Reopen a resolved conversation and assign it to the agent who reopened it."""
+        assert actor.agent_id is not None
+        now = self.clock()
+        async with self.db.write() as conn:
+            conv = await self._conversation_row(conn, conversation_id)
+            check_transition(ConversationStatus(conv.status), ConversationStatus.ASSIGNED)
+            if conv.status != ConversationStatus.RESOLVED.value:
+                raise Conflict("only a resolved conversation can be reopened", code="not_resolved")
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(
+                    status=ConversationStatus.ASSIGNED.value,
+                    assignee_id=actor.agent_id,
+                    assigned_at=now,
+                    resolved_at=None,
+                    updated_at=now,
+                )
+            )
+            await self._log(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
+        await self._publish(
+            [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "reopened")]
+        )
+
+    @staticmethod
+    def _check_owner(conv: Any, actor: Actor) -> None:
+        if actor.kind != "agent" or actor.is_supervisor:
+            return
+        if conv.assignee_id not in (None, actor.agent_id):
+            raise Forbidden("this conversation is assigned to another agent", code="not_assignee")
+
+    # ---------------------------------------------------------------- outbox
+
+    async def claim_due_outbound(self, limit: int = 50, lease_s: float = 60.0) -> list[int]:
+        """Claim outbound messages that are due (new, retrying, or stuck past their lease)."""
+        now = self.clock()
+        claimed: list[int] = []
+        async with self.db.write() as conn:
+            query = (
+                select(messages.c.id, messages.c.delivery_status)
+                .where(
+                    messages.c.delivery_status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]),
+                    messages.c.next_attempt_at <= now,
+                )
+                .order_by(messages.c.next_attempt_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await conn.execute(query)).all()
+            for row in rows:
+                result = await conn.execute(
+                    update(messages)
+                    .where(messages.c.id == row.id, messages.c.delivery_status == row.delivery_status)
+                    .values(
+                        delivery_status=DeliveryStatus.SENDING.value,
+                        attempts=messages.c.attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=lease_s),
+                    )
+                )
+                if result.rowcount == 1:
+                    claimed.append(row.id)
+        return claimed
+
+    async def claim_outbound(self, message_id: int, lease_s: float = 60.0) -> bool:
+        """Claim one pending message for sending now; False if someone else has it."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(messages)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.delivery_status == DeliveryStatus.PENDING.value,
+                    messages.c.next_attempt_at <= now,
+                )
+                .values(
+                    delivery_status=DeliveryStatus.SENDING.value,
+                    attempts=messages.c.attempts + 1,
+                    next_attempt_at=now + timedelta(seconds=lease_s),
+                )
+            )
+            return result.rowcount == 1
+
+    async def record_send_result(self, message_id: int, result: SendResult) -> str:
+        """Write what the provider said; retryable failures go back in the outbox with backoff."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.attempts, messages.c.conversation_id).where(messages.c.id == message_id)
+                )
+            ).one()
+            values: dict[str, Any]
+            if result.ok:
+                values = {
+                    "delivery_status": result.status.value,
+                    "external_id": result.external_id,
+                    "delivery_error": None,
+                    "sent_at": now,
+                    "next_attempt_at": None,
+                }
+                if result.status is DeliveryStatus.DELIVERED:
+                    values["delivered_at"] = now
+            elif result.retryable and row.attempts < self.settings.outbox_max_attempts:
+                delay = backoff_delay(row.attempts, self.settings.outbox_base_delay_s)
+                values = {
+                    "delivery_status": DeliveryStatus.PENDING.value,
+                    "delivery_error": result.error,
+                    "next_attempt_at": now + timedelta(seconds=delay),
+                }
+            else:
+                values = {
+                    "delivery_status": DeliveryStatus.FAILED.value,
+                    "delivery_error": result.error or "failed",
+                    "next_attempt_at": None,
+                }
+            await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+        status = str(values["delivery_status"])
+        await self._publish([DeliveryChanged(message_id, row.conversation_id, status)])
+        return status
+
+    async def record_delivery(self, update_: DeliveryUpdate) -> None:
+        """Apply a provider's later status (callback, bounce, read receipt) to an outbound message."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status).where(
+                        messages.c.channel == update_.channel,
+                        messages.c.external_id == update_.external_id,
+                        messages.c.direction == Direction.OUT.value,
+                    )
+                )
+            ).first()
+            if row is None:
+                log.info("delivery update for unknown %s message %s", update_.channel, update_.external_id)
+                return
+            current = DeliveryStatus(row.delivery_status)
+            if update_.status is not DeliveryStatus.FAILED and current in _DELIVERY_RANK:
+                if _DELIVERY_RANK.get(update_.status, 0) <= _DELIVERY_RANK[current]:
+                    return
+            values: dict[str, Any] = {"delivery_status": update_.status.value}
+            if update_.status is DeliveryStatus.FAILED:
+                values["delivery_error"] = update_.error or "failed"
+            if update_.status is DeliveryStatus.DELIVERED:
+                values["delivered_at"] = update_.at or now
+            await conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
+        await self._publish([DeliveryChanged(row.id, row.conversation_id, update_.status.value)])
+
+    # ---------------------------------------------------------------- agents and sessions
+
+    async def create_agent(
+        self, *, name: str, email: str, password_hash: str, role: Role = Role.AGENT
+    ) -> int:
+        """Add an agent account; emails are unique, case-insensitively."""
+        email = email.strip().lower()
+        if not name.strip() or "@" not in email:
+            raise DomainError("an agent needs a name and a valid email", code="invalid_agent")
+        now = self.clock()
+        async with self.db.write() as conn:
+            exists = (await conn.execute(select(agents.c.id).where(agents.c.email == email))).scalar()
+            if exists is not None:
+                raise Conflict(f"an agent with email {email} already exists", code="agent_exists")
+            agent_id = (
+                await conn.execute(
+                    insert(agents).returning(agents.c.id),
+                    {
+                        "name": name.strip(),
+                        "email": email,
+                        "password_hash": password_hash,
+                        "role": role.value,
+                        "presence": Presence.OFFLINE.value,
+                        "skills": [],
+                        "languages": [],
+                        "capacity": {"chat": 3, "email": 10},
+                        "active": True,
+                        "created_at": now,
+                    },
+                )
+            ).scalar_one()
+        return int(agent_id)
+
+    async def create_session(self, agent_id: int, token_hash: str, csrf_token: str, ttl: timedelta) -> None:
+        """Record a login; the browser keeps the token, the database only its hash."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            await conn.execute(
+                insert(sessions),
+                {
+                    "id": token_hash,
+                    "agent_id": agent_id,
+                    "csrf_token": csrf_token,
+                    "created_at": now,
+                    "expires_at": now + ttl,
+                },
+            )
+            await conn.execute(
+                update(agents)
+                .where(agents.c.id == agent_id)
+                .values(last_activity_at=now, presence=Presence.AVAILABLE.value)
+            )
+
+    async def end_session(self, token_hash: str) -> None:
+        """Log out: the session row is deleted."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(sessions).where(sessions.c.id == token_hash))
+
+    async def set_presence(self, agent_id: int, presence: Presence) -> None:
+        """Change an agent's presence."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(agents).where(agents.c.id == agent_id).values(presence=presence.value, last_activity_at=now)
+            )
+
+    async def update_customer(self, customer_id: int, actor: Actor, changes: dict[str, Any]) -> None:
+        """Edit a customer's fields; the change history goes to the event log."""
+        allowed = {"display_name", "email", "phone", "company", "position", "address", "language", "timezone",
+                   "lifecycle_stage", "tier", "tags", "attributes", "notes"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise DomainError(f"unknown customer fields: {', '.join(sorted(unknown))}", code="unknown_fields")
+        now = self.clock()
+        async with self.db.write() as conn:
+            before = (await conn.execute(select(customers).where(customers.c.id == customer_id))).first()
+            if before is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+            old = {k: getattr(before, k) for k in changes}
+            await conn.execute(update(customers).where(customers.c.id == customer_id).values(**changes, updated_at=now))
+            await self._log(conn, customer_id, None, "customer.updated", actor.label,
+                            {"before": old, "after": changes}, now)
+        await self._publish([CustomerChanged(customer_id, "updated")])
+
+
+def _verified(msg: InboundMessage, channel: str) -> str | None:
+    for ch, address in msg.verified_addresses:
+        if ch == channel:
+            return address
+    return None
+
+
+def _phone(msg: InboundMessage) -> str | None:
+    if msg.channel in ("sms", "whatsapp"):
+        return msg.sender.removeprefix("whatsapp:")
+    return _verified(msg, "phone")
+
+

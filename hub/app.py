@@ -1,0 +1,142 @@
+"""create_app: the aiohttp application, one cleanup context per resource."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from agents_ui.api import routes as api_routes
+from agents_ui.pages import routes as page_routes
+from agents_ui.push import AgentPush
+from agents_ui.security import security_middleware
+from channels.base import Channel, HubPort, utcnow
+from channels.webchat.adapter import WebchatChannel, WebchatConfig
+from hub.actions import Actions
+from hub.attachments import AttachmentStore
+from hub.config import Settings
+from hub.events import Event, InProcessBus, Typing
+from hub.http import error_middleware
+from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, OUTBOX, PUSH, QUERIES, SETTINGS
+from hub.outbox import OutboxDispatcher
+from hub.queries import Queries, conversation_recipient
+from hub.storage import migrate
+from hub.storage.database import Database
+from hub.webchat_directory import WebchatDirectory
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 when it does not."""
+    ok = await request.app[DATABASE].ping()
+    body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
+    return web.json_response(body, status=200 if ok else 503)
+
+
+def _typing_relay(app: web.Application) -> Callable[[Event], object]:
+    async def relay(event: Event) -> None:
+        if not isinstance(event, Typing) or event.who != "agent":
+            return
+        target = await conversation_recipient(app[DATABASE], event.conversation_id)
+        if target is None:
+            return
+        channel = app[CHANNELS].get(target[0])
+        send_typing = getattr(channel, "send_typing", None)
+        if send_typing is not None:
+            await send_typing(target[1], event.active)
+
+    return relay
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    await migrate.upgrade(app[DATABASE])
+    yield
+    await app[DATABASE].dispose()
+
+
+async def _bus_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[BUS].start()
+    yield
+    await app[BUS].stop()
+
+
+async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    actions = app[ACTIONS]
+    port = HubPort(deliver=actions.receive_inbound, report_delivery=actions.record_delivery)
+    started: list[Channel] = []
+    try:
+        for channel in app[CHANNELS].values():
+            await channel.start(port)
+            started.append(channel)
+        yield
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[OUTBOX].start()
+    yield
+    await app[OUTBOX].stop()
+
+
+async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[PUSH].close_all()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    extra_channels: Sequence[Channel] = (),
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
+    """Build the hub: storage, bus, actions, channels, outbox, agent API and pages."""
+    database = Database(settings.effective_database_url)
+    bus = InProcessBus()
+    queries = Queries(database)
+    actions = Actions(database, bus, settings, AttachmentStore(settings.data_dir / "attachments"), clock)
+    push = AgentPush(queries)
+    webchat = WebchatChannel(
+        WebchatConfig(
+            identity_secret=settings.webchat_identity_secret,
+            max_text=settings.webchat_max_text,
+            max_frame=settings.webchat_max_frame,
+            allowed_origins=settings.webchat_allowed_origins,
+        ),
+        WebchatDirectory(queries, bus),
+    )
+    channels: dict[str, Channel] = {webchat.kind: webchat}
+    for channel in extra_channels:
+        channels[channel.kind] = channel
+    outbox = OutboxDispatcher(actions, queries, channels, sweep_interval_s=settings.outbox_sweep_interval_s)
+
+    app = web.Application(
+        middlewares=[error_middleware, security_middleware(lambda h: queries.session(h, clock()))],
+        client_max_size=2 * 1024 * 1024,
+    )
+    app[SETTINGS] = settings
+    app[DATABASE] = database
+    app[BUS] = bus
+    app[QUERIES] = queries
+    app[ACTIONS] = actions
+    app[PUSH] = push
+    app[CHANNELS] = channels
+    app[OUTBOX] = outbox
+
+    bus.subscribe(push.on_event, name="agent-push")
+    bus.subscribe(outbox.on_event, name="outbox")
+    bus.subscribe(_typing_relay(app), name="typing-relay")  # type: ignore[arg-type]
+
+    app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx, _push_ctx])
+    app.router.add_get("/healthz", healthz)
+    app.router.add_routes(api_routes)
+    app.router.add_routes(page_routes)
+    for channel in channels.values():
+        app.router.add_routes(channel.routes())
+    return app
+
+

@@ -1,0 +1,183 @@
+"""Typed events (ids, not objects) and the bus that carries them to subscribers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event; `name` is the wire name used by remote buses and the agent socket."""
+
+    name: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as plain data, with its name."""
+        return {"event": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived(Event):
+    """A customer message was stored."""
+
+    name: ClassVar[str] = "message.received"
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQueued(Event):
+    """A reply or note was stored; replies are now in the outbox."""
+
+    name: ClassVar[str] = "message.queued"
+    message_id: int
+    conversation_id: int
+    note: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryChanged(Event):
+    """An outbound message's delivery status changed."""
+
+    name: ClassVar[str] = "message.delivery"
+    message_id: int
+    conversation_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationChanged(Event):
+    """A conversation's status, assignee, queue or priority changed."""
+
+    name: ClassVar[str] = "conversation.changed"
+    conversation_id: int
+    customer_id: int
+    status: str
+    assignee_id: int | None
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class Typing(Event):
+    """Someone is typing in a conversation (never stored)."""
+
+    name: ClassVar[str] = "typing"
+    conversation_id: int
+    who: str
+    active: bool
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChanged(Event):
+    """A customer record changed (fields, merge, opt-out)."""
+
+    name: ClassVar[str] = "customer.changed"
+    customer_id: int
+    change: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls
+    for cls in (MessageReceived, MessageQueued, DeliveryChanged, ConversationChanged, Typing, CustomerChanged)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from `to_dict` output (for buses that cross processes)."""
+    cls = EVENT_TYPES[data["event"]]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class Bus(Protocol):
+    """Publish events after commit; subscribers get them in order, each on its own pace."""
+
+    def subscribe(self, handler: Handler, *, name: str) -> None:
+        """Register a handler; it sees every event published after this call."""
+        ...
+
+    async def publish(self, event: Event) -> None:
+        """Hand an event to every subscriber without waiting for them."""
+        ...
+
+    async def start(self) -> None:
+        """Begin delivering."""
+        ...
+
+    async def stop(self) -> None:
+        """Deliver what is queued, then stop."""
+        ...
+
+
+class _Subscriber:
+    def __init__(self, name: str, handler: Handler) -> None:
+        self.name = name
+        self.handler = handler
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        while True:
+            event = await self.queue.get()
+            if event is None:
+                self.queue.task_done()
+                return
+            try:
+                await self.handler(event)
+            except Exception:
+                # A failing subscriber must not stop the others or lose later events.
+                log.exception("subscriber %s failed on %s", self.name, event.name)
+            finally:
+                self.queue.task_done()
+
+
+class InProcessBus:
+    """The single-process bus: one queue and one worker task per subscriber."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[_Subscriber] = []
+        self._running = False
+
+    def subscribe(self, handler: Handler, *, name: str) -> None:
+        """Register a handler under a name used in logs."""
+        sub = _Subscriber(name, handler)
+        self._subscribers.append(sub)
+        if self._running:
+            sub.task = asyncio.create_task(sub.run(), name=f"bus:{name}")
+
+    async def publish(self, event: Event) -> None:
+        """Queue the event for each subscriber."""
+        for sub in self._subscribers:
+            sub.queue.put_nowait(event)
+
+    async def start(self) -> None:
+        """Start one worker per subscriber."""
+        self._running = True
+        for sub in self._subscribers:
+            if sub.task is None:
+                sub.task = asyncio.create_task(sub.run(), name=f"bus:{sub.name}")
+
+    async def stop(self) -> None:
+        """Let each worker finish its queue, then end it."""
+        self._running = False
+        for sub in self._subscribers:
+            sub.queue.put_nowait(None)
+        for sub in self._subscribers:
+            if sub.task is not None:
+                await sub.task
+                sub.task = None
+
+    async def drain(self) -> None:
+        """Wait until every queued event has been handled (tests and shutdown)."""
+        await asyncio.gather(*(s.queue.join() for s in self._subscribers if s.task is not None))

@@ -1,0 +1,233 @@
+"""SQLAlchemy tables: the one place the schema is described (migrations mirror it)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without zone info (SQLite has none) and always hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    """One person or company, whatever channel they use."""
+
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    company: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), default="customer")
+    tier: Mapped[str] = mapped_column(String(32), default="standard")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Identity(Base):
+    """An address on a channel (phone, email, chat id, web visitor) that belongs to one customer."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(320))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Agent(Base):
+    """A person who works in the console."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32), default="agent")
+    presence: Mapped[str] = mapped_column(String(32), default="offline")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    capacity: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Queue(Base):
+    """Where waiting conversations line up (by team, language, product...)."""
+
+    __tablename__ = "queues"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(16))
+    policy: Mapped[str] = mapped_column(String(32), default="least_busy")
+    offer_timeout_s: Mapped[int] = mapped_column(Integer, default=30)
+    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentQueue(Base):
+    """Which queues an agent takes work from."""
+
+    __tablename__ = "agent_queues"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+
+
+class Conversation(Base):
+    """One thread with a customer on one channel, from first message to resolution."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_inbox", "status", "queue_id", "priority", "enqueued_at"),
+        Index("ix_conversations_assignee_status", "assignee_id", "status"),
+        Index("ix_conversations_customer_channel", "customer_id", "channel"),
+        Index("ix_conversations_created_at", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    handoff_reason: Mapped[str | None] = mapped_column(Text)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_agent_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(Base):
+    """One message in a conversation; outbound rows double as the outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        Index("uq_messages_channel_external_id", "channel", "external_id", unique=True),
+        Index("ix_messages_outbox", "delivery_status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivery_status: Mapped[str] = mapped_column(String(16))
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CustomerEvent(Base):
+    """Append-only log on the customer record: every exchange and every state change."""
+
+    __tablename__ = "customer_events"
+    __table_args__ = (Index("ix_customer_events_customer_at", "customer_id", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AgentSession(Base):
+    """A logged-in browser: the cookie carries the token, the row keeps only its hash."""
+
+    __tablename__ = "agent_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
