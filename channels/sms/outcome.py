@@ -30,8 +30,7 @@ def failure(exc: BaseException) -> SendResult:
     """A failed SendResult for one of PROVIDER_ERRORS raised by messages.create_async."""
     if isinstance(exc, TwilioRestException):
         message = str(exc.msg or "")
-        if message.startswith(_PREFIX):
-            message = message[len(_PREFIX):]
+        message = message.removeprefix(_PREFIX)
         code = exc.code if exc.code != exc.status else None
         return SendResult(
             status=DeliveryStatus.FAILED,

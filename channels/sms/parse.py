@@ -121,7 +121,7 @@ def _location(form: Mapping[str, str]) -> dict[str, Any] | None:
     if not lat or not lon:
         return None
     try:
-        where = {"latitude": float(lat), "longitude": float(lon)}
+        where: dict[str, Any] = {"latitude": float(lat), "longitude": float(lon)}
     except ValueError as exc:
         raise TwilioPayloadError("Latitude/Longitude are not numbers") from exc
     for key in ("Address", "Label"):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -33,9 +32,7 @@ def signed_url(
     return f"{scheme}://{host}{raw_path}"
 
 
-def signature_ok(
-    validator: RequestValidator, url: str, form: MultiDictProxy[str] | Mapping[str, str], signature: str | None
-) -> bool:
+def signature_ok(validator: RequestValidator, url: str, form: Mapping[str, object], signature: str | None) -> bool:
     """True when the signature matches the URL and form (the validator tries the URL with and without port)."""
     if not signature:
         return False

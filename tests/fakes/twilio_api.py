@@ -5,7 +5,7 @@ import base64
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -127,7 +127,7 @@ class FakeTwilioApi:
 
     async def _create(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
-        form = MultiDict(await request.post())
+        form: MultiDict[str] = MultiDict((k, v) for k, v in (await request.post()).items() if isinstance(v, str))
         record = SentMessage(account_sid=account, form=form, http_status=0)
         self.received.append(record)
         response, record.sid = self._answer(request, account, form)
@@ -174,7 +174,7 @@ class FakeTwilioApi:
 
     @staticmethod
     def _resource(account: str, sid: str, form: MultiDict[str], media: list[str]) -> dict[str, Any]:
-        now = format_datetime(datetime.now(timezone.utc), usegmt=True).replace("GMT", "+0000")
+        now = format_datetime(datetime.now(UTC), usegmt=True).replace("GMT", "+0000")
         body = form.get("Body", "")
         uri = f"/2010-04-01/Accounts/{account}/Messages/{sid}"
         return {
@@ -233,10 +233,10 @@ async def post_signed(
 ) -> int:
     """POST a form the way Twilio does, signed for `signed_for` (default: the URL posted to)."""
     signature = RequestValidator(auth_token).compute_signature(signed_for or url, params)
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=params, headers={"X-Twilio-Signature": signature}) as resp:
-            await resp.read()
-            return resp.status
+    headers = {"X-Twilio-Signature": signature}
+    async with aiohttp.ClientSession() as session, session.post(url, data=params, headers=headers) as resp:
+        await resp.read()
+        return resp.status
 
 
 class LoopbackTwilioHttpClient(TwilioHttpClient):

@@ -12,9 +12,8 @@ TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 async def post(url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str, str]:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=form, headers=headers or {}) as resp:
-            return resp.status, resp.content_type, await resp.text()
+    async with aiohttp.ClientSession() as session, session.post(url, data=form, headers=headers or {}) as resp:
+        return resp.status, resp.content_type, await resp.text()
 
 
 def signature(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> dict[str, str]:
@@ -113,10 +112,9 @@ async def test_a_signed_but_malformed_message_is_refused_with_400_and_the_reason
 async def test_json_bodies_are_refused_with_400(serve: ServeChannels) -> None:
     server, _ = await serve()
     url = str(server.make_url("/channels/twilio/sms/inbound"))
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, json=fixture("inbound_sms")) as resp:
-            assert resp.status == 400
-            assert "x-www-form-urlencoded" in (await resp.json())["error"]
+    async with aiohttp.ClientSession() as session, session.post(url, json=fixture("inbound_sms")) as resp:
+        assert resp.status == 400
+        assert "x-www-form-urlencoded" in (await resp.json())["error"]
 
 
 async def test_behind_a_proxy_the_public_url_is_what_twilio_signed(serve: ServeChannels, hub: RecordingHub) -> None:
