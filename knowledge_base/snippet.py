@@ -1,0 +1,104 @@
+"""A short excerpt of an article around its best matches, with those matches marked."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from knowledge_base.analysis import Match
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """Excerpt text and the [start, end) spans in it that matched the query."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """The text with each highlight wrapped in the given markers."""
+        return self._wrap(self.text, before, after, lambda part: part)
+
+    def html(self) -> str:
+        """HTML-escaped text with each highlight in <mark>."""
+        return self._wrap(self.text, "<mark>", "</mark>", html.escape)
+
+    def _wrap(self, text: str, before: str, after: str, escape: Callable[[str], str]) -> str:
+        """Join escaped plain parts and wrapped highlighted parts."""
+        parts: list[str] = []
+        position = 0
+        for start, end in self.highlights:
+            parts.append(escape(text[position:start]))
+            parts.append(before + escape(text[start:end]) + after)
+            position = end
+        parts.append(escape(text[position:]))
+        return "".join(parts)
+
+
+def make_snippet(text: str, matches: Sequence[Match], width: int = 160) -> Snippet:
+    """About `width` characters of the text around the window holding the most distinct terms."""
+    flat = text.replace("\n", " ")  # one-for-one, so match offsets still hold
+    if len(flat) <= width:
+        return Snippet(flat, tuple((m.start, m.end) for m in matches))
+    if not matches:
+        end = _word_end(flat, width)
+        return Snippet(flat[:end].rstrip() + ELLIPSIS)
+    first, last = _best_window(matches, width)
+    covered_start, covered_end = matches[first].start, matches[last].end
+    # Centre what was found, leaning towards showing what comes after it.
+    slack = max(width - (covered_end - covered_start), 0)
+    start = max(0, covered_start - min(slack // 3, 60))
+    end = min(len(flat), max(covered_end, start + width))
+    start = max(0, min(start, end - width))
+    start, end = _word_start(flat, start), _word_end(flat, end)
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if end < len(flat) else ""
+    body = flat[start:end]
+    lead = len(body) - len(body.lstrip())
+    body = body.strip()
+    shift = len(prefix) - start - lead
+    highlights = tuple(
+        (max(m.start + shift, len(prefix)), min(m.end + shift, len(prefix) + len(body)))
+        for m in matches
+        if m.start >= start and m.end <= end
+    )
+    return Snippet(prefix + body + suffix, highlights)
+
+
+def _best_window(matches: Sequence[Match], width: int) -> tuple[int, int]:
+    """Indexes of the first and last match of the window with most distinct terms, then most hits."""
+    best = (0, 0)
+    best_key = (-1, -1)
+    last = 0
+    for first, opening in enumerate(matches):
+        last = max(last, first)
+        while last + 1 < len(matches) and matches[last + 1].end - opening.start <= width:
+            last += 1
+        window = matches[first : last + 1]
+        key = (len({m.term for m in window}), len(window))
+        if key > best_key:
+            best_key, best = key, (first, last)
+    return best
+
+
+def _word_start(text: str, position: int) -> int:
+    """Move a cut point left to the start of a Latin word it would split (at most 15 chars)."""
+    floor = max(0, position - 15)
+    while position > floor and _is_latin(text[position - 1]) and _is_latin(text[position]):
+        position -= 1
+    return position
+
+
+def _word_end(text: str, position: int) -> int:
+    """Move a cut point right to the end of a Latin word it would split (at most 15 chars)."""
+    ceiling = min(len(text), position + 15)
+    while 0 < position < ceiling and _is_latin(text[position - 1]) and _is_latin(text[position]):
+        position += 1
+    return position
+
+
+def _is_latin(char: str) -> bool:
+    """A letter or digit that is not a CJK character, so cutting next to it splits a word."""
+    return char.isalnum() and ord(char) < 0x2E80
