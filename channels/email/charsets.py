@@ -1,0 +1,162 @@
+"""Turn mail bytes into text whatever charset they claim: superset codecs for common labels, sane fallbacks."""
+from __future__ import annotations
+
+import codecs
+import re
+from email.header import decode_header
+from email.policy import Compat32
+
+
+class _RawHeaders(Compat32):
+    """compat32, but header values come back as the raw text (8-bit bytes as surrogate escapes), never Header objects."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+# Parse mail with this policy so 8-bit header bytes reach decode_header_value undamaged.
+RAW_HEADERS = _RawHeaders()
+
+# Mail clients label text with a charset narrower than what they really wrote (GB2312 for GBK text,
+# Big5 for cp950/HKSCS text, ISO-8859-1 for Windows-1252), so each label decodes with its superset.
+_SUPERSETS: dict[str, tuple[str, ...]] = {
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "cp936": ("gb18030",),
+    "gb18030": ("gb18030",),
+    "big5": ("big5hkscs", "cp950"),
+    "big5hkscs": ("big5hkscs", "cp950"),
+    "cp950": ("cp950", "big5hkscs"),
+    "euc_kr": ("cp949",),
+    "cp949": ("cp949",),
+    "shift_jis": ("cp932",),
+    "cp932": ("cp932",),
+    "euc_jp": ("euc_jis_2004", "euc_jp"),
+    "latin_1": ("cp1252",),
+    "iso8859_15": ("iso8859_15", "cp1252"),
+    "ascii": ("cp1252",),
+    "tis_620": ("cp874",),
+}
+
+# Tried in this order when the label is missing, unknown or wrong; Kefu's mail is mostly Chinese.
+_FALLBACKS = ("gb18030", "big5hkscs")
+
+# Share of letters outside GB2312's level-1 hanzi above which "GB2312"/"GBK" text may really be Big5.
+_BIG5_SUSPICION = 0.3
+_GB2312_LEVEL1 = (0xB0A1, 0xD7F9)
+_BIG5_LEVEL1 = (0xA440, 0xC67E)
+
+_ENCODED_WORD_GAP = re.compile(r"(\?=)\s+(=\?)")
+_FOLD = re.compile(r"\r?\n[ \t]+")
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def codec_for(label: str | None) -> str | None:
+    """Python's codec name for a MIME charset label, or None when Python knows no such charset."""
+    if not label:
+        return None
+    cleaned = label.strip().strip('"').strip("'").lower()
+    if cleaned in ("x-unknown", "unknown", "unknown-8bit", "default", "x-user-defined"):
+        return None
+    try:
+        return codecs.lookup(cleaned).name.replace("-", "_")
+    except LookupError:
+        return None
+
+
+def _candidates(label: str | None) -> tuple[str, ...]:
+    codec = codec_for(label)
+    if codec is None:
+        return ()
+    return _SUPERSETS.get(codec, (codec,))
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _utf8_sequences(text: str) -> int:
+    return sum(1 for ch in text if ord(ch) > 0x7F)
+
+
+def _rare_share(text: str, codec: str, common: tuple[int, int]) -> tuple[int, float]:
+    """How many letters `text` has beyond ASCII, and the share outside `codec`'s frequent-character block."""
+    letters = [ch for ch in text if ord(ch) > 0x7F and ch.isalpha()]
+    if not letters:
+        return 0, 0.0
+    rare = 0
+    for ch in letters:
+        try:
+            code = int.from_bytes(ch.encode(codec), "big")
+        except UnicodeEncodeError:
+            rare += 1
+            continue
+        if not common[0] <= code <= common[1]:
+            rare += 1
+    return len(letters), rare / len(letters)
+
+
+def _settle_gb_or_big5(data: bytes, gb_text: str) -> str:
+    # Big5 bytes read as GBK land mostly outside GB2312's level-1 hanzi, and vice versa; pick the likelier
+    letters, gb_rare = _rare_share(gb_text, "gb2312", _GB2312_LEVEL1)
+    if letters < 2 or gb_rare <= _BIG5_SUSPICION:
+        return gb_text
+    for codec in ("big5hkscs", "cp950"):
+        big5_text = _strict(data, codec)
+        if big5_text is not None:
+            _, big5_rare = _rare_share(big5_text, "big5hkscs", _BIG5_LEVEL1)
+            return big5_text if big5_rare < gb_rare else gb_text
+    return gb_text
+
+
+def decode_bytes(data: bytes, label: str | None = None) -> str:
+    """Decode text bytes labelled `label`; a wrong or missing label falls back to UTF-8, GB18030, Big5, CP1252."""
+    if data.isascii():
+        return data.decode("ascii")
+    candidates = _candidates(label)
+    utf8 = _strict(data, "utf-8")
+    if utf8 is not None:
+        if not candidates or candidates[0] == "utf_8":
+            return utf8
+        # valid multi-byte UTF-8 is strong evidence, unless it is so short it could be chance
+        labelled = next((t for c in candidates if (t := _strict(data, c)) is not None), None)
+        if labelled is None or _utf8_sequences(utf8) >= 2:
+            return utf8
+        return labelled
+    for codec in candidates:
+        text = _strict(data, codec)
+        if text is not None:
+            return _settle_gb_or_big5(data, text) if codec == "gb18030" else text
+    for codec in _FALLBACKS:
+        text = _strict(data, codec)
+        if text is not None:
+            return _settle_gb_or_big5(data, text) if codec == "gb18030" else text
+    codec = candidates[0] if candidates else "cp1252"
+    return data.decode(codec, errors="replace")
+
+
+def decode_header_value(value: str | None) -> str:
+    """Decode a raw header: RFC 2047 encoded words in any charset, raw 8-bit bytes, folded lines."""
+    if not value:
+        return ""
+    unfolded = _FOLD.sub(" ", str(value))
+    # adjacent encoded words are joined without their gap (RFC 2047 6.2); decode_header keeps it otherwise
+    unfolded = _ENCODED_WORD_GAP.sub(r"\1\2", unfolded)
+    try:
+        parts = decode_header(unfolded)
+    except Exception:  # a broken encoded word must not lose the header: keep it as written
+        parts = [(unfolded, None)]
+    out: list[str] = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            if _SURROGATES.search(chunk):
+                # the parser smuggles raw 8-bit header bytes through as surrogate escapes
+                out.append(decode_bytes(chunk.encode("utf-8", "surrogateescape"), None))
+            else:
+                out.append(chunk)
+        else:
+            out.append(decode_bytes(chunk, charset))
+    return "".join(out).strip()

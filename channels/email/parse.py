@@ -1,0 +1,459 @@
+"""Raw mail bytes to what the hub understands: a customer message, a delivery report, our own echo, or a malformed mail."""
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.errors import MissingHeaderBodySeparatorDefect, MultipartInvariantViolationDefect
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+from channels.base import Attachment, InboundMessage, ThreadHint, utcnow
+from channels.email.charsets import RAW_HEADERS, decode_bytes, decode_header_value
+from channels.email.html_text import html_to_text
+from channels.email.ids import (
+    bare_message_id,
+    conversation_tag,
+    message_id_list,
+    raw_hash_id,
+    synthetic_message_id,
+)
+from channels.email.quotes import split_quoted
+from channels.email.reports import KEFU_HEADER, DeliveryReport, delivery_report_of
+
+CHANNEL = "email"
+DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|autoreply|auto:|out of (the )?office|abwesenheitsnotiz"
+    r"|自动回复|自動回覆|自动答复|自動回復|休假回复|不在办公室)",
+    re.IGNORECASE,
+)
+_ROBOT_LOCAL = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?)([+.@-]|$)",
+                          re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|转发|轉寄|转寄)\s*[:：]", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_SIGNATURE_TYPES = frozenset({"application/pgp-signature", "application/pkcs7-signature",
+                              "application/x-pkcs7-signature"})
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedEmail:
+    """Mail that could not be read as a customer message; the raw bytes and the reason are kept, not dropped."""
+
+    raw: bytes
+    error: str
+    external_id: str
+    sender: str | None = None
+    sender_name: str | None = None
+    subject: str | None = None
+    salvaged_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OwnEmail:
+    """Mail Kefu sent itself (it carries the X-Kefu-Message header); never ingested."""
+
+    kefu_message: str
+    external_id: str | None
+
+
+ParsedEmail = InboundMessage | DeliveryReport | OwnEmail | MalformedEmail
+
+
+@dataclass
+class _Body:
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[Message] = field(default_factory=list)
+    signed: bool = False
+    encrypted: bool = False
+
+
+def classify_email(
+    raw: bytes,
+    *,
+    envelope_sender: str | None = None,
+    envelope_recipients: tuple[str, ...] = (),
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    received_at: datetime | None = None,
+) -> ParsedEmail:
+    """Parse raw mail once and say what it is: our own echo, a delivery report, a customer message, or malformed."""
+    try:
+        message = message_from_bytes(raw, policy=RAW_HEADERS)
+        own = message.get(KEFU_HEADER)
+        if own:
+            return OwnEmail(kefu_message=str(own).strip(), external_id=bare_message_id(message.get("Message-ID")))
+        report = delivery_report_of(message)
+        if report is not None:
+            return report
+        return _inbound(message, raw, envelope_sender, envelope_recipients, max_attachment_bytes, received_at)
+    except Exception as error:  # any surprise in a hostile message becomes a kept MalformedEmail
+        return MalformedEmail(raw=raw, error=f"{type(error).__name__}: {error}", external_id=raw_hash_id(raw),
+                              sender=_clean_address(envelope_sender))
+
+
+def parse_email(
+    raw: bytes,
+    *,
+    envelope_sender: str | None = None,
+    envelope_recipients: tuple[str, ...] = (),
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    received_at: datetime | None = None,
+) -> InboundMessage | MalformedEmail:
+    """Raw mail bytes as a customer message (ignoring report/echo detection), or MalformedEmail with the reason."""
+    try:
+        message = message_from_bytes(raw, policy=RAW_HEADERS)
+        return _inbound(message, raw, envelope_sender, envelope_recipients, max_attachment_bytes, received_at)
+    except Exception as error:
+        return MalformedEmail(raw=raw, error=f"{type(error).__name__}: {error}", external_id=raw_hash_id(raw),
+                              sender=_clean_address(envelope_sender))
+
+
+def automated_reason(message: Message, sender: str = "") -> str | None:
+    """Why a message looks machine-sent (auto-reply, list, bulk, daemon), or None for a person's mail."""
+    auto_submitted = str(message.get("Auto-Submitted", "")).strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"auto-submitted: {auto_submitted}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-AutoReply-From", "X-Mail-Autoreply",
+                 "X-Autogenerated", "X-Auto-Response-Suppress"):
+        if message.get(name) is not None:
+            return name.lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"precedence: {precedence}"
+    if message.get("List-Unsubscribe") is not None or message.get("List-Id") is not None:
+        return "mailing list"
+    if "Return-Path" in message and str(message.get("Return-Path", "")).strip() == "<>":
+        return "null return path"
+    if _ROBOT_LOCAL.match(sender):
+        return "robot sender"
+    if _AUTO_SUBJECT.match(decode_header_value(message.get("Subject"))):
+        return "auto-reply subject"
+    return None
+
+
+def malformed_to_inbound(malformed: MalformedEmail, channel: str = CHANNEL) -> InboundMessage | None:
+    """A MalformedEmail as a customer message that carries the original .eml, or None when no sender is known."""
+    if not malformed.sender:
+        return None
+    note = f"[Kefu could not read this email: {malformed.error}. The original is attached.]"
+    text = f"{malformed.salvaged_text}\n\n{note}".strip() if malformed.salvaged_text else note
+    original = Attachment(filename="original.eml", content_type="message/rfc822", size=len(malformed.raw),
+                          data=malformed.raw)
+    metadata: dict[str, Any] = {"malformed": malformed.error}
+    if malformed.subject:
+        metadata["subject"] = malformed.subject
+    return InboundMessage(
+        channel=channel, external_id=malformed.external_id, sender=malformed.sender,
+        sender_name=malformed.sender_name, text=text, attachments=(original,),
+        thread=ThreadHint(subject=malformed.subject, message_id=malformed.external_id,
+                          conversation_tag=conversation_tag(malformed.subject)),
+        metadata=metadata,
+    )
+
+
+def _inbound(
+    message: Message,
+    raw: bytes,
+    envelope_sender: str | None,
+    envelope_recipients: tuple[str, ...],
+    max_attachment_bytes: int,
+    received_at: datetime | None,
+) -> InboundMessage | MalformedEmail:
+    headless = any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in message.defects)
+    if not message.keys() or (headless and not message.get("From")):
+        return MalformedEmail(raw=raw, error="no mail headers", external_id=raw_hash_id(raw),
+                              sender=_clean_address(envelope_sender))
+    subject = decode_header_value(message.get("Subject")) or None
+    sender_name, sender = _sender(message, envelope_sender)
+    message_id = bare_message_id(message.get("Message-ID"))
+    external_id = message_id or synthetic_message_id(message, raw)
+    body = _Body()
+    _collect(message, body, top=True)
+    defects = _defects(message)
+    full_text = _body_text(body)
+    if not sender:
+        return MalformedEmail(raw=raw, error="no sender address", external_id=external_id, subject=subject,
+                              salvaged_text=full_text)
+    if _broken_structure(message):
+        return MalformedEmail(raw=raw, error="broken MIME structure: " + ", ".join(defects),
+                              external_id=external_id, sender=sender, sender_name=sender_name, subject=subject,
+                              salvaged_text=_salvage(message))
+    is_forward = bool(subject and _FORWARD_SUBJECT.match(subject))
+    text, history = (full_text, "") if is_forward else split_quoted(full_text)
+    attachments, oversize = _attachments(body.attachments, max_attachment_bytes)
+    reason = automated_reason(message, sender)
+    metadata = _metadata(message, subject, envelope_sender, envelope_recipients)
+    if history:
+        metadata["full_text"] = full_text
+    if oversize:
+        metadata["oversize_attachments"] = oversize
+    if reason:
+        metadata["automated_reason"] = reason
+    if defects:
+        metadata["defects"] = defects
+    if body.signed:
+        metadata["signed"] = True
+    if body.encrypted:
+        metadata["encrypted"] = True
+    return InboundMessage(
+        channel=CHANNEL,
+        external_id=external_id,
+        sender=sender,
+        sender_name=sender_name,
+        text=text,
+        html="\n".join(body.html) or None,
+        attachments=attachments,
+        thread=ThreadHint(
+            subject=subject,
+            message_id=external_id,
+            in_reply_to=bare_message_id(message.get("In-Reply-To")),
+            references=message_id_list(_header(message, "References")),
+            conversation_tag=conversation_tag(subject),
+        ),
+        received_at=received_at or utcnow(),
+        automated=reason is not None,
+        metadata=metadata,
+    )
+
+
+def _header(message: Message, name: str) -> str | None:
+    values = message.get_all(name)
+    return " ".join(str(v) for v in values) if values else None
+
+
+def _clean_address(value: str | None) -> str | None:
+    if not value:
+        return None
+    address = value.strip().strip("<>").strip().lower()
+    return address if "@" in address else None
+
+
+def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
+    values = [str(v) for v in message.get_all(name, [])]
+    found = []
+    for display, address in getaddresses(values):
+        address = address.strip().lower()
+        if "@" in address:
+            found.append((decode_header_value(display), address))
+    return found
+
+
+def _sender(message: Message, envelope_sender: str | None) -> tuple[str | None, str | None]:
+    for name in ("From", "Sender"):
+        found = _addresses(message, name)
+        if found:
+            display, address = found[0]
+            return display or None, address
+    return None, _clean_address(envelope_sender)
+
+
+def _metadata(
+    message: Message, subject: str | None, envelope_sender: str | None, envelope_recipients: tuple[str, ...],
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    if subject:
+        metadata["subject"] = subject
+    for key, header in (("to", "To"), ("cc", "Cc"), ("reply_to", "Reply-To")):
+        found = [address for _, address in _addresses(message, header)]
+        if found:
+            metadata[key] = found
+    if envelope_recipients:
+        metadata["envelope_to"] = [r.lower() for r in envelope_recipients]
+    if envelope_sender is not None:
+        metadata["envelope_from"] = envelope_sender.lower()
+    date = message.get("Date")
+    if date:
+        try:
+            metadata["date"] = parsedate_to_datetime(str(date)).isoformat()
+        except (TypeError, ValueError, IndexError):
+            pass
+    list_id = message.get("List-Id")
+    if list_id:
+        metadata["list_id"] = decode_header_value(str(list_id))
+    return metadata
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get_content_disposition() or "").lower()
+    return disposition == "attachment"
+
+
+def _collect(part: Message, body: _Body, top: bool = False) -> None:
+    kind = part.get_content_type()
+    if kind == "message/rfc822" or _is_attachment(part):
+        # an attached mail is a file to keep, not more body text (compat32 calls it multipart)
+        body.attachments.append(part)
+        return
+    if part.is_multipart():
+        children = [p for p in part.get_payload() if isinstance(p, Message)]
+        if kind == "multipart/alternative":
+            _collect_alternative(children, body)
+        elif kind == "multipart/signed":
+            body.signed = True
+            for child in children:
+                if child.get_content_type() not in _SIGNATURE_TYPES:
+                    _collect(child, body)
+        elif kind == "multipart/encrypted":
+            body.encrypted = True
+        else:
+            for child in children:
+                _collect(child, body)
+        return
+    if kind in ("text/plain", "text/html") and (not part.get_filename() or not (body.plain or body.html)):
+        text = _part_text(part)
+        if kind == "text/html":
+            body.html.append(text)
+            # an HTML-only section still needs a text version beside the plain ones
+            body.plain.append(html_to_text(text))
+        else:
+            body.plain.append(_unflow(text, part) if _is_flowed(part) else text)
+        return
+    if kind in _SIGNATURE_TYPES:
+        return
+    if kind == "application/pkcs7-mime" or kind == "application/x-pkcs7-mime":
+        body.encrypted = True
+    body.attachments.append(part)
+
+
+def _collect_alternative(children: list[Message], body: _Body) -> None:
+    plain = _Body()
+    html = _Body()
+    richest: Message | None = None
+    for child in children:
+        kind = child.get_content_type()
+        if kind == "text/plain":
+            plain = _Body()
+            _collect(child, plain)
+        elif kind == "text/html" or child.is_multipart():
+            richest = child
+    if richest is not None:
+        _collect(richest, html)
+    # plain text the sender wrote beats text we derive from their HTML
+    body.plain.extend(plain.plain or html.plain)
+    body.html.extend(html.html)
+    body.attachments.extend(html.attachments or plain.attachments)
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _is_flowed(part: Message) -> bool:
+    return (part.get_param("format") or "").lower() == "flowed"
+
+
+def _unflow(text: str, part: Message) -> str:
+    """Join RFC 3676 format=flowed soft line breaks back into paragraphs."""
+    delsp = (part.get_param("delsp") or "").lower() == "yes"
+    out: list[str] = []
+    open_depth, open_text = -1, ""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # undo space-stuffing
+        if open_depth >= 0 and open_depth != depth:
+            out.append(_quoted_line(open_depth, open_text))
+            open_depth, open_text = -1, ""
+        soft = content.endswith(" ") and content != "-- "
+        piece = content[:-1] if soft and delsp else content
+        joined = open_text + piece
+        if soft:
+            open_depth, open_text = depth, joined
+        else:
+            out.append(_quoted_line(depth, joined))
+            open_depth, open_text = -1, ""
+    if open_depth >= 0:
+        out.append(_quoted_line(open_depth, open_text))
+    return "\n".join(out)
+
+
+def _quoted_line(depth: int, text: str) -> str:
+    return f"{'>' * depth} {text}" if depth else text
+
+
+def _body_text(body: _Body) -> str:
+    text = "\n\n".join(chunk.strip("\r\n") for chunk in body.plain if chunk.strip())
+    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def _defects(message: Message) -> list[str]:
+    names: list[str] = []
+    for part in message.walk():
+        for defect in getattr(part, "defects", []):
+            name = type(defect).__name__
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _broken_structure(message: Message) -> bool:
+    # a multipart without usable parts: its "text" would be MIME boundaries and base64
+    for part in message.walk():
+        if part.get_content_maintype() == "multipart" and not part.is_multipart():
+            return True
+        if any(isinstance(d, MultipartInvariantViolationDefect) for d in getattr(part, "defects", [])):
+            return True
+    return False
+
+
+def _salvage(message: Message) -> str:
+    payload = message.get_payload(decode=False)
+    if not isinstance(payload, str):
+        return ""
+    lines = [line for line in payload.splitlines() if not line.startswith("--") and ":" not in line[:30]]
+    text = "\n".join(lines).strip()
+    return decode_bytes(text.encode("ascii", "surrogateescape"), message.get_content_charset())[:2000]
+
+
+def _attachment_name(part: Message, index: int) -> str:
+    name = part.get_filename()
+    if name:
+        name = decode_header_value(name)
+    if not name and part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        subject = decode_header_value(inner.get("Subject")) if isinstance(inner, Message) else ""
+        name = f"{subject or 'message'}.eml"
+    if not name:
+        extension = mimetypes.guess_extension(part.get_content_type()) or ".bin"
+        name = f"attachment-{index}{extension}"
+    # only the last path component, without control characters: the name may end up on a disk
+    name = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .") or f"attachment-{index}"
+    return name[:255]
+
+
+def _attachment_bytes(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if isinstance(inner, Message):
+            return inner.as_bytes(policy=RAW_HEADERS)
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _attachments(parts: list[Message], limit: int) -> tuple[tuple[Attachment, ...], list[dict[str, Any]]]:
+    kept: list[Attachment] = []
+    oversize: list[dict[str, Any]] = []
+    for index, part in enumerate(parts, start=1):
+        name = _attachment_name(part, index)
+        data = _attachment_bytes(part)
+        kind = part.get_content_type()
+        if len(data) > limit:
+            kept.append(Attachment(filename=name, content_type=kind, size=len(data)))
+            oversize.append({"filename": name, "content_type": kind, "size": len(data)})
+        else:
+            kept.append(Attachment(filename=name, content_type=kind, size=len(data), data=data))
+    return tuple(kept), oversize
