@@ -21,7 +21,7 @@ from channels.telegram.download import fetch_attachments
 from channels.telegram.errors import classify
 from channels.telegram.parse import ALLOWED_UPDATES, inbound_from_update, message_external_id
 from channels.telegram.polling import Poller
-from channels.telegram.redact import TokenRedactor, redact
+from channels.telegram.redact import protect, redact
 from channels.telegram.webhook import webhook_handler
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class TelegramChannel:
     ) -> None:
         self.config = config
         self._clock = clock
+        protect(config.token)  # before Bot(), which logs its token-bearing URLs
         self._bot = Bot(
             config.token,
             base_url=config.api_url,
@@ -63,7 +64,6 @@ class TelegramChannel:
                 connect_timeout=config.request_timeout,
             ),
         )
-        self._redactor = TokenRedactor(config.token)
         self._hub: HubPort | None = None
         self._poller: Poller | None = None
         self._flood_until: dict[str, float] = {}
@@ -88,11 +88,9 @@ class TelegramChannel:
     async def start(self, hub: HubPort) -> None:
         """Connect to the Bot API and start polling (or register the webhook when a URL is set)."""
         self._hub = hub
-        self._redactor.install()
         try:
             await self._bot.initialize()
         except InvalidToken:
-            self._redactor.uninstall()
             # `from None`: PTB's message quotes the token.
             raise ConfigError("the Bot API rejected KEFU_TELEGRAM_TOKEN") from None
         except TelegramError as exc:
@@ -116,7 +114,6 @@ class TelegramChannel:
             await self._poller.stop()
             self._poller = None
         await self._bot.shutdown()
-        self._redactor.uninstall()
         self._hub = None
 
     @property

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 PLACEHOLDER = "<telegram-token>"
-# httpx logs each request URL at INFO, and every Bot API URL carries the token.
+# httpx logs each request URL at INFO; PTB logs its base URLs at DEBUG when a Bot is made.
 LOGGERS = ("httpx", "telegram.Bot", "telegram.request")
 
 
@@ -15,26 +14,32 @@ def redact(text: str, secret: str) -> str:
 
 
 class TokenRedactor(logging.Filter):
-    """A logging filter that rewrites records mentioning the token before any handler sees them."""
+    """A logging filter that rewrites records mentioning a protected secret; it never drops one."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._secret = secret
+        self.secrets: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place; never drop it."""
+        """Rewrite the record in place before any handler formats it."""
         message = record.getMessage()
-        if self._secret and self._secret in message:
-            record.msg = redact(message, self._secret)
+        hits = [s for s in self.secrets if s in message]
+        if hits:
+            for secret in hits:
+                message = redact(message, secret)
+            record.msg = message
             record.args = None
         return True
 
-    def install(self, names: Iterable[str] = LOGGERS) -> None:
-        """Attach to the loggers that see request URLs."""
-        for name in names:
-            logging.getLogger(name).addFilter(self)
 
-    def uninstall(self, names: Iterable[str] = LOGGERS) -> None:
-        """Detach again (mirrors install)."""
-        for name in names:
-            logging.getLogger(name).removeFilter(self)
+_REDACTOR = TokenRedactor()
+
+
+def protect(secret: str) -> None:
+    """From now on, hide `secret` in the loggers that see Bot API URLs (idempotent)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
+    if secret:
+        _REDACTOR.secrets.add(secret)

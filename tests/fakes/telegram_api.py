@@ -78,6 +78,7 @@ class Call:
 @dataclass(slots=True)
 class _Failure:
     method: str | None
+    skip: int
     remaining: int
     code: int
     description: str
@@ -120,7 +121,8 @@ class FakeTelegramAPI:
         app.router.add_post("/bot{token}/{method}", self._handle_call)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
         app.on_shutdown.append(self._wake_pollers)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        # No access log: its request lines would print the bot token into test output.
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -163,9 +165,10 @@ class FakeTelegramAPI:
         code: int = 500,
         description: str = "Internal Server Error",
         retry_after: int | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls (of `method`, or of any method) with an error."""
-        self._failures.append(_Failure(method, times, code, description, retry_after))
+        """Let `after` calls (of `method`, or any) through, then answer the next `times` with an error."""
+        self._failures.append(_Failure(method, after, times, code, description, retry_after))
 
     def block(self, chat_id: int) -> None:
         """The user in this chat blocks the bot: sends to it get 403."""
@@ -219,6 +222,9 @@ class FakeTelegramAPI:
     def _maybe_fail(self, method: str) -> None:
         for failure in self._failures:
             if failure.remaining > 0 and failure.method in (None, method):
+                if failure.skip > 0:
+                    failure.skip -= 1
+                    continue
                 failure.remaining -= 1
                 parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
                 raise ApiError(failure.code, failure.description, parameters)
