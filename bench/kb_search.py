@@ -1,6 +1,6 @@
 """Knowledge-base search benchmark: build time, query latency and memory over generated articles.
 
-Run: python -m bench.kb_search [--articles 10000] [--queries 500] [--seed 7]
+Run: python -m bench.kb_search [--articles 10000] [--queries 500] [--edits 200] [--seed 7]
 """
 from __future__ import annotations
 
@@ -231,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
@@ -267,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                   f"max {worst:6.2f} ms")
 
     rng = random.Random(args.seed)
-    edits = [rng.choice(articles) for _ in range(200)]
+    edits = [rng.choice(articles) for _ in range(args.edits)]
     samples = []
     for article in edits:
         changed = Article(article.id, article.slug, article.title,

@@ -196,8 +196,13 @@ class PostingStore:
         keep = self._live[:n] if group is None else self._live[:n] & (self._groups[:n] == group)
         candidates = np.flatnonzero(keep & (totals > 0))
         if len(candidates) > limit:
-            best = np.argpartition(-totals[candidates], limit - 1)[:limit]
-            candidates = candidates[best]
+            # Keep everything above the limit-th score and, of the ties at it, the oldest slots,
+            # so the cut is as deterministic as the final order.
+            scores = totals[candidates]
+            threshold = -np.partition(-scores, limit - 1)[limit - 1]
+            above = candidates[scores > threshold]
+            tied = candidates[scores == threshold][: limit - len(above)]
+            candidates = np.concatenate([above, tied])
         order = np.lexsort((candidates, -totals[candidates]))
         return [(int(slot), float(totals[slot])) for slot in candidates[order]]
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from knowledge_base.analysis import Match
@@ -41,7 +41,7 @@ def make_snippet(text: str, matches: Sequence[Match], width: int = 160) -> Snipp
     """About `width` characters of the text around the window holding the most distinct terms."""
     flat = text.replace("\n", " ")  # one-for-one, so match offsets still hold
     if len(flat) <= width:
-        return Snippet(flat, tuple((m.start, m.end) for m in matches))
+        return Snippet(flat, _joined((m.start, m.end) for m in matches))
     if not matches:
         end = _word_end(flat, width)
         return Snippet(flat[:end].rstrip() + ELLIPSIS)
@@ -59,12 +59,23 @@ def make_snippet(text: str, matches: Sequence[Match], width: int = 160) -> Snipp
     lead = len(body) - len(body.lstrip())
     body = body.strip()
     shift = len(prefix) - start - lead
-    highlights = tuple(
+    highlights = _joined(
         (max(m.start + shift, len(prefix)), min(m.end + shift, len(prefix) + len(body)))
         for m in matches
         if m.start >= start and m.end <= end
     )
     return Snippet(prefix + body + suffix, highlights)
+
+
+def _joined(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Spans with touching neighbours joined, so 原路 + 退回 is marked as one 原路退回."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return tuple(joined)
 
 
 def _best_window(matches: Sequence[Match], width: int) -> tuple[int, int]:
