@@ -100,6 +100,7 @@ class Domain:
 
 class _Map(dict):  # type: ignore[type-arg]
     line: int | None = None
+    value_lines: dict[str, int] = {}
 
 
 class _Seq(list):  # type: ignore[type-arg]
@@ -128,15 +129,16 @@ _Loader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|F
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[_Map]:
     data = _Map()
     data.line = node.start_mark.line + 1
+    # numbers and nulls cannot carry a line themselves, so the mapping remembers where each value was
+    data.value_lines = {}
     yield data
-    seen: set[str] = set()
-    for key_node, _ in node.value:
+    for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-            if key_node.value in seen:
+            if key_node.value in data.value_lines:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
                 )
-            seen.add(key_node.value)
+            data.value_lines[key_node.value] = value_node.start_mark.line + 1
     data.update(loader.construct_mapping(node))
 
 
@@ -174,8 +176,19 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-_Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", str(s), style="|"))
-_Dumper.add_representer(_Quoted, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", str(s), style='"'))
+# PyYAML writes these raw inside single quotes when allow_unicode is on, and reads them back as spaces
+_UNSAFE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _represent_str(dumper: _Dumper, data: str) -> yaml.ScalarNode:
+    style = {_Literal: "|", _Quoted: '"'}.get(type(data))
+    if _UNSAFE_BREAKS.search(data):
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style=style)
+
+
+for _kind in (str, _Literal, _Quoted):
+    _Dumper.add_representer(_kind, _represent_str)
 
 
 def _dump(document: Mapping[str, Any]) -> str:
@@ -210,6 +223,11 @@ def _line(value: Any, fallback: Any = None) -> int | None:
     return getattr(value, "line", None) or getattr(fallback, "line", None)
 
 
+def _value_line(mapping: Any, key: str) -> int | None:
+    """The line of `mapping[key]`, or of the mapping when that is unknown."""
+    return getattr(mapping, "value_lines", {}).get(key) or _line(mapping)
+
+
 def _read_text(path: str | os.PathLike[str]) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
@@ -222,20 +240,22 @@ def _check_version(top: Mapping[str, Any], source: str) -> None:
     if version is None:
         return
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
-        raise RasaFormatError(f"'version' must be a string like \"3.1\", got {version!r}", source, _line(top))
+        raise RasaFormatError(f"'version' must be a string like \"3.1\", got {version!r}", source,
+                              _value_line(top, "version"))
     if str(version).split(".")[0] not in {"2", "3"}:
         raise RasaFormatError(
-            f"training data version {str(version)!r} is not supported (Kefu reads 2.x and 3.x)", source, _line(top)
+            f"training data version {str(version)!r} is not supported (Kefu reads 2.x and 3.x)", source,
+            _value_line(top, "version"),
         )
 
 
-def _name(value: Any, what: str, source: str, where: Any) -> str:
+def _name(value: Any, what: str, source: str, line: int | None) -> str:
     """A name or other short text: YAML may have read `404` or `1.5` as a number, which still means text."""
     if isinstance(value, str) and value.strip():
         return str(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    raise RasaFormatError(f"{what} must be a non-empty text, got {value!r}", source, _line(value, where))
+    raise RasaFormatError(f"{what} must be a non-empty text, got {value!r}", source, _line(value) or line)
 
 
 def _top_mapping(document: Any, source: str, kind: str) -> Mapping[str, Any]:
@@ -371,7 +391,7 @@ def read_nlu_text(text: str, source: str = "<text>") -> NluData:
         return NluData()
     if not isinstance(items, list):
         raise RasaFormatError("'nlu' must be a list of intent, synonym, regex and lookup items", source,
-                              _line(items, top))
+                              _value_line(top, "nlu"))
     intents: dict[str, Intent] = {}
     lists: dict[str, dict[str, list[str]]] = {"synonym": {}, "regex": {}, "lookup": {}}
     for item in items:
@@ -388,7 +408,7 @@ def read_nlu_text(text: str, source: str = "<text>") -> NluData:
                 source, _line(item),
             )
         kind = kinds[0]
-        name = _name(item[kind], kind, source, item)
+        name = _name(item[kind], kind, source, _value_line(item, kind))
         unknown = sorted(set(item) - _NLU_KEYS[kind])
         if unknown:
             raise RasaFormatError(f"{kind} {name!r} has unknown key(s) {', '.join(map(repr, unknown))}", source,
@@ -423,7 +443,7 @@ def _block_items(value: Any, what: str, source: str, where: Any) -> Iterator[tup
         return
     if not isinstance(value, str):
         raise RasaFormatError(f"examples of {what} must be a block of '- ' lines (examples: |)", source,
-                              _line(value, where))
+                              _value_line(where, "examples"))
     first = value.line + (1 if value.block else 0) if isinstance(value, _Str) and value.line else None
     for offset, raw in enumerate(value.splitlines()):
         line = first + offset if first is not None else None
@@ -445,7 +465,7 @@ def _intent_examples(value: Any, intent: str, source: str, where: Any) -> Iterat
     if not isinstance(value, list):
         raise RasaFormatError(
             f"examples of intent {intent!r} must be a block of '- ' lines or a list of 'text' items", source,
-            _line(value, where),
+            _value_line(where, "examples"),
         )
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
@@ -632,17 +652,19 @@ def read_domain(path: str | os.PathLike[str]) -> Domain:
 def read_domain_text(text: str, source: str = "<text>") -> Domain:
     """The intents, entities and responses of domain.yml text; other top-level keys are kept in `extra`."""
     top = _top_mapping(_load(text, source), source, "domain")
-    intents, intent_properties = _named_list(top.get("intents"), "intents", source, top)
+    intents, properties = _named_list(top.get("intents"), "intents", source, top)
+    intent_properties = {name: _plain(props) for name, props in properties.items()}
     entities = []
     entity_properties: dict[str, Mapping[str, Any]] = {}
     names, properties = _named_list(top.get("entities"), "entities", source, top)
     for name in names:
-        props = dict(properties.get(name, {}))
-        roles = _text_list(props.pop("roles", None), f"roles of entity {name!r}", source, top)
-        groups = _text_list(props.pop("groups", None), f"groups of entity {name!r}", source, top)
+        props = properties.get(name, _Map())
+        roles = _text_list(props, "roles", f"roles of entity {name!r}", source)
+        groups = _text_list(props, "groups", f"groups of entity {name!r}", source)
         entities.append(EntityType(name, roles, groups))
-        if props:
-            entity_properties[name] = props
+        rest = {key: _plain(value) for key, value in props.items() if key not in ("roles", "groups")}
+        if rest:
+            entity_properties[name] = rest
     responses = _responses(top.get("responses"), source, top)
     extra = {str(k): _plain(v) for k, v in top.items() if k not in ("version", "intents", "entities", "responses")}
     return Domain(tuple(intents), tuple(entities), responses, intent_properties, entity_properties, extra)
@@ -655,7 +677,7 @@ def _named_list(
     if value is None:
         return [], {}
     if not isinstance(value, list):
-        raise RasaFormatError(f"'{key}' must be a list", source, _line(value, where))
+        raise RasaFormatError(f"'{key}' must be a list", source, _value_line(where, key))
     names: list[str] = []
     properties: dict[str, Mapping[str, Any]] = {}
     for item in value:
@@ -664,24 +686,25 @@ def _named_list(
                 raise RasaFormatError(f"an item of '{key}' must be a name or a single 'name: {{...}}' mapping",
                                       source, _line(item, value))
             ((raw_name, props),) = item.items()
-            name = _name(raw_name, f"a name in '{key}'", source, item)
+            name = _name(raw_name, f"a name in '{key}'", source, _line(item))
             if props is not None and not isinstance(props, dict):
                 raise RasaFormatError(f"the properties of {name!r} in '{key}' must be a mapping", source, _line(item))
             if props:
-                properties[name] = {**properties.get(name, {}), **_plain(props)}
+                properties[name] = props
         else:
-            name = _name(item, f"a name in '{key}'", source, value)
+            name = _name(item, f"a name in '{key}'", source, _line(value))
         if name not in names:
             names.append(name)
     return names, properties
 
 
-def _text_list(value: Any, what: str, source: str, where: Any) -> tuple[str, ...]:
+def _text_list(mapping: Mapping[str, Any], key: str, what: str, source: str) -> tuple[str, ...]:
+    value = mapping.get(key)
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise RasaFormatError(f"{what} must be a list", source, _line(value, where))
-    return tuple(_name(item, what, source, value) for item in value)
+        raise RasaFormatError(f"{what} must be a list", source, _value_line(mapping, key))
+    return tuple(_name(item, what, source, _line(value)) for item in value)
 
 
 def _responses(value: Any, source: str, where: Any) -> tuple[Response, ...]:
@@ -689,13 +712,13 @@ def _responses(value: Any, source: str, where: Any) -> tuple[Response, ...]:
         return ()
     if not isinstance(value, dict):
         raise RasaFormatError("'responses' must map each response name to a list of variations", source,
-                              _line(value, where))
+                              _value_line(where, "responses"))
     responses = []
     for raw_name, variations in value.items():
-        name = _name(raw_name, "a response name", source, value)
+        name = _name(raw_name, "a response name", source, _line(value))
         if not isinstance(variations, list) or not variations:
             raise RasaFormatError(f"response {name!r} must be a non-empty list of variations", source,
-                                  _line(variations, value))
+                                  _value_line(value, raw_name))
         responses.append(Response(name, tuple(_variation(v, name, source, variations) for v in variations)))
     return tuple(responses)
 
@@ -752,7 +775,7 @@ def _buttons(value: Any, response: str, source: str, line: int | None) -> tuple[
                 f"each button of response {response!r} needs exactly 'title' and 'payload', got {_plain(item)!r}",
                 source, where,
             )
-        title = _name(item["title"], f"a button title in response {response!r}", source, item)
+        title = _name(item["title"], f"a button title in response {response!r}", source, _value_line(item, "title"))
         payload = item["payload"]
         if isinstance(payload, bool) or not isinstance(payload, (str, int, float)):
             raise RasaFormatError(f"a button payload in response {response!r} must be text", source, where)

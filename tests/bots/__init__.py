@@ -1,0 +1,1 @@
+"""Tests for the bot: content model, Rasa interop, NLU and policy."""
