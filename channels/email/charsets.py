@@ -32,10 +32,20 @@ _SUPERSETS: dict[str, tuple[str, ...]] = {
     "shift_jis": ("cp932",),
     "cp932": ("cp932",),
     "euc_jp": ("euc_jis_2004", "euc_jp"),
-    "latin_1": ("cp1252",),
+    "iso8859_1": ("cp1252",),
     "iso8859_15": ("iso8859_15", "cp1252"),
     "ascii": ("cp1252",),
     "tis_620": ("cp874",),
+}
+
+# Codecs whose byte sequences can happen to be valid UTF-8 as well.
+_MULTIBYTE = frozenset({"gb18030", "big5hkscs", "cp950", "cp949", "cp932", "euc_jis_2004", "euc_jp"})
+
+# Labels seen in real mail that Python's codec registry does not know.
+_ALIASES = {
+    "x-gbk": "gbk", "gb_2312-80": "gb2312", "gb_2312": "gb2312", "x-gb2312": "gb2312", "csgb2312": "gb2312",
+    "x-big5": "big5", "cn-big5": "big5", "big5-0": "big5", "x-x-big5": "big5", "ks_c_5601": "euc_kr",
+    "x-euc-cn": "gb2312", "x-mac-chinesesimp": "gb2312", "x-mac-chinesetrad": "big5",
 }
 
 # Tried in this order when the label is missing, unknown or wrong; Kefu's mail is mostly Chinese.
@@ -43,6 +53,7 @@ _FALLBACKS = ("gb18030", "big5hkscs")
 
 # Share of letters outside GB2312's level-1 hanzi above which "GB2312"/"GBK" text may really be Big5.
 _BIG5_SUSPICION = 0.3
+_BIG5_MIN_LETTERS = 4  # fewer letters than this are too few to tell the two apart
 _GB2312_LEVEL1 = (0xB0A1, 0xD7F9)
 _BIG5_LEVEL1 = (0xA440, 0xC67E)
 
@@ -59,7 +70,7 @@ def codec_for(label: str | None) -> str | None:
     if cleaned in ("x-unknown", "unknown", "unknown-8bit", "default", "x-user-defined"):
         return None
     try:
-        return codecs.lookup(cleaned).name.replace("-", "_")
+        return codecs.lookup(_ALIASES.get(cleaned, cleaned)).name.replace("-", "_")
     except LookupError:
         return None
 
@@ -76,10 +87,6 @@ def _strict(data: bytes, codec: str) -> str | None:
         return data.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
-
-
-def _utf8_sequences(text: str) -> int:
-    return sum(1 for ch in text if ord(ch) > 0x7F)
 
 
 def _rare_share(text: str, codec: str, common: tuple[int, int]) -> tuple[int, float]:
@@ -102,7 +109,7 @@ def _rare_share(text: str, codec: str, common: tuple[int, int]) -> tuple[int, fl
 def _settle_gb_or_big5(data: bytes, gb_text: str) -> str:
     # Big5 bytes read as GBK land mostly outside GB2312's level-1 hanzi, and vice versa; pick the likelier
     letters, gb_rare = _rare_share(gb_text, "gb2312", _GB2312_LEVEL1)
-    if letters < 2 or gb_rare <= _BIG5_SUSPICION:
+    if letters < _BIG5_MIN_LETTERS or gb_rare <= _BIG5_SUSPICION:
         return gb_text
     for codec in ("big5hkscs", "cp950"):
         big5_text = _strict(data, codec)
@@ -112,28 +119,62 @@ def _settle_gb_or_big5(data: bytes, gb_text: str) -> str:
     return gb_text
 
 
+def _plausible(ch: str) -> bool:
+    code = ord(ch)
+    if code < 0x80 or 0xC0 <= code <= 0x24F or 0x370 <= code <= 0x4FF or 0x2000 <= code <= 0x206F:
+        return True
+    if 0x3000 <= code <= 0x30FF or 0xFF00 <= code <= 0xFFEF or 0xAC00 <= code <= 0xD7A3:
+        return True
+    if 0x4E00 <= code <= 0x9FFF:
+        # only the frequent hanzi count: text read under the wrong charset is full of rare ones
+        for codec, (low, high) in (("gb2312", _GB2312_LEVEL1), ("big5", _BIG5_LEVEL1)):
+            try:
+                if low <= int.from_bytes(ch.encode(codec), "big") <= high:
+                    return True
+            except UnicodeEncodeError:
+                continue
+    return False
+
+
+def _plausibility(text: str) -> float:
+    """Share of non-ASCII characters that real text is made of (common hanzi, kana, hangul, Latin, Cyrillic)."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    return sum(1 for ch in wide if _plausible(ch)) / len(wide) if wide else 1.0
+
+
+def _labelled(data: bytes, candidates: tuple[str, ...], suspect_big5: bool) -> str | None:
+    for codec in candidates:
+        text = _strict(data, codec)
+        if text is not None:
+            return _settle_gb_or_big5(data, text) if codec == "gb18030" and suspect_big5 else text
+    return None
+
+
 def decode_bytes(data: bytes, label: str | None = None) -> str:
     """Decode text bytes labelled `label`; a wrong or missing label falls back to UTF-8, GB18030, Big5, CP1252."""
     if data.isascii():
         return data.decode("ascii")
     candidates = _candidates(label)
+    # Big5 sent out as "GB2312" (or unlabelled) is common; under an explicit GBK/GB18030 label it is not
+    suspect_big5 = codec_for(label) in (None, "gb2312")
     utf8 = _strict(data, "utf-8")
     if utf8 is not None:
-        if not candidates or candidates[0] == "utf_8":
+        if candidates and (candidates[0] == "utf_8" or candidates[0] not in _MULTIBYTE):
+            # valid multi-byte UTF-8 under a single-byte label is the classic mislabel, never chance
             return utf8
-        # valid multi-byte UTF-8 is strong evidence, unless it is so short it could be chance
-        labelled = next((t for c in candidates if (t := _strict(data, c)) is not None), None)
-        if labelled is None or _utf8_sequences(utf8) >= 2:
+        if not candidates:
             return utf8
-        return labelled
-    for codec in candidates:
-        text = _strict(data, codec)
-        if text is not None:
-            return _settle_gb_or_big5(data, text) if codec == "gb18030" else text
-    for codec in _FALLBACKS:
-        text = _strict(data, codec)
-        if text is not None:
-            return _settle_gb_or_big5(data, text) if codec == "gb18030" else text
+        # short GBK or Big5 text can be valid UTF-8 by chance ("一一" is "һһ"); a mislabelled UTF-8 body has
+        # characters beyond U+0800 and reads at least as plausibly as under its label
+        rival = _labelled(data, candidates, suspect_big5)
+        if rival is None:
+            return utf8
+        # two or more 3-byte sequences almost never happen by chance in GBK or Big5 text
+        wide = sum(1 for ch in utf8 if ord(ch) >= 0x800) >= 2
+        return utf8 if wide and _plausibility(utf8) >= _plausibility(rival) else rival
+    text = _labelled(data, candidates, suspect_big5) or _labelled(data, _FALLBACKS, suspect_big5)
+    if text is not None:
+        return text
     codec = candidates[0] if candidates else "cp1252"
     return data.decode(codec, errors="replace")
 
