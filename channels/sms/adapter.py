@@ -88,7 +88,8 @@ class TwilioChannel:
     async def start(self, hub: HubPort) -> None:
         """Open the API client; webhooks reach `hub` from now on."""
         # The session is made here, inside the running loop, and owned by us unless it was given.
-        self._http = self._given_http or TwilioHttpClient(timeout=self.config.timeout)
+        if self._http is None:
+            self._http = self._given_http or TwilioHttpClient(timeout=self.config.timeout)
         c = self.config
         if c.api_key_sid:
             self._client = Client(c.api_key_sid, c.api_key_secret, c.account_sid, http_client=self._http)
