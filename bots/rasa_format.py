@@ -189,6 +189,7 @@ def _represent_str(dumper: _Dumper, data: str) -> yaml.ScalarNode:
 
 for _kind in (str, _Literal, _Quoted):
     _Dumper.add_representer(_kind, _represent_str)
+_Dumper.add_multi_representer(str, _represent_str)
 
 
 def _dump(document: Mapping[str, Any]) -> str:
@@ -662,7 +663,7 @@ def read_domain_text(text: str, source: str = "<text>") -> Domain:
         roles = _text_list(props, "roles", f"roles of entity {name!r}", source)
         groups = _text_list(props, "groups", f"groups of entity {name!r}", source)
         entities.append(EntityType(name, roles, groups))
-        rest = {key: _plain(value) for key, value in props.items() if key not in ("roles", "groups")}
+        rest = {str(key): _plain(value) for key, value in props.items() if key not in ("roles", "groups")}
         if rest:
             entity_properties[name] = rest
     responses = _responses(top.get("responses"), source, top)
