@@ -179,11 +179,8 @@ class BusinessCalendar:
             spans = []
             for r in self.weekly.get(day.weekday(), ()):
                 end_day = day + timedelta(days=1) if r.end <= r.start else day
-                # zoneinfo resolves wall times in a DST gap with the pre-gap offset (fold=0), which lands
-                # them after the jump, and ambiguous times at their first occurrence: real elapsed time
-                # between the UTC instants is then exactly the open time.
-                start = datetime.combine(day, r.start, tzinfo=self._tz).astimezone(UTC)
-                end = datetime.combine(end_day, r.end, tzinfo=self._tz).astimezone(UTC)
+                start = self._first_instant_reading(day, r.start)
+                end = self._first_instant_reading(end_day, r.end)
                 if end > start:
                     spans.append((start, end))
             result = tuple(sorted(spans))
@@ -191,6 +188,25 @@ class BusinessCalendar:
             self._cache.clear()
         self._cache[day] = result
         return result
+
+    def _first_instant_reading(self, day: date, at: time) -> datetime:
+        """The first instant (UTC) at which the local wall clock reads `at` or later on `day`."""
+        naive = datetime.combine(day, at)
+        # fold=0 picks the first of two readings when clocks go back, which is what we want.
+        instant = naive.replace(tzinfo=self._tz).astimezone(UTC)
+        if instant.astimezone(self._tz).replace(tzinfo=None) == naive:
+            return instant
+        # The wall time falls in a spring-forward gap and never appears: open at the jump itself,
+        # found by bisecting between the two offsets' readings (transitions fall on whole seconds).
+        lo = int(naive.replace(tzinfo=self._tz, fold=1).timestamp())
+        hi = int(instant.timestamp())
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if datetime.fromtimestamp(mid, self._tz).replace(tzinfo=None) >= naive:
+                hi = mid
+            else:
+                lo = mid + 1
+        return datetime.fromtimestamp(lo, UTC)
 
 
 def _require_aware(at: datetime) -> None:

@@ -65,10 +65,12 @@ def plan_offers(
     queue_by_id = {q.id: q for q in queues}
     pool = _AgentPool(agents, now)
     heaps: dict[_Key, list[tuple[float, float, int, int]]] = {}
-    seen: set[int] = set()
+    ordered = service_order(waiting)
+    # Any copy with a pending offer rules the conversation out: one offer per conversation at a time.
+    seen: set[int] = {c.id for c in ordered if c.pending_offer_to is not None}
     decisions: list[OfferDecision] = []
-    for conv in service_order(waiting):
-        if conv.id in seen or conv.pending_offer_to is not None:
+    for conv in ordered:
+        if conv.id in seen:
             continue
         seen.add(conv.id)
         queue = queue_by_id.get(conv.queue_id)
