@@ -83,9 +83,13 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[OUTBOX].stop()
 
 
-async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
-    yield
+async def _close_sockets(app: web.Application) -> None:
+    # Websockets are closed on shutdown, before aiohttp waits for open handlers to finish.
     await app[PUSH].close_all()
+    for channel in app[CHANNELS].values():
+        close = getattr(channel, "close_sockets", None)
+        if close is not None:
+            await close()
 
 
 def create_app(
@@ -131,7 +135,8 @@ def create_app(
     bus.subscribe(outbox.on_event, name="outbox")
     bus.subscribe(_typing_relay(app), name="typing-relay")  # type: ignore[arg-type]
 
-    app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx, _push_ctx])
+    app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx])
+    app.on_shutdown.append(_close_sockets)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(api_routes)
     app.router.add_routes(page_routes)

@@ -90,7 +90,7 @@ def _agent_add(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    print(f"agent {agent_id} added: {args.email} ({args.role})")
+    print(f"agent {agent_id} added: {args.email.strip().lower()} ({args.role})")
     return 0
 
 

@@ -96,6 +96,10 @@ class WebchatChannel:
 
     async def stop(self) -> None:
         """Close every visitor socket."""
+        await self.close_sockets()
+
+    async def close_sockets(self) -> None:
+        """Close every visitor socket (also called on app shutdown, before handlers are awaited)."""
         for socks in list(self._sockets.values()):
             for ws in list(socks):
                 await ws.close(code=1001, message=b"server shutdown")
