@@ -91,6 +91,8 @@ class TelegramChannel:
         try:
             await self._bot.initialize()
         except InvalidToken:
+            await self._bot.shutdown()
+            self._hub = None
             # `from None`: PTB's message quotes the token.
             raise ConfigError("the Bot API rejected KEFU_TELEGRAM_TOKEN") from None
         except TelegramError as exc:
@@ -148,8 +150,11 @@ class TelegramChannel:
         # The last part carries the keyboard, so a button tap's reply_to matches this id.
         return SendResult(status=DeliveryStatus.SENT, external_id=last_id)
 
-    async def send_typing(self, chat_id: str | int) -> bool:
-        """Show "typing…" in the chat for a few seconds; False if Telegram refused."""
+    async def send_typing(self, chat_id: str | int, active: bool = True) -> bool:
+        """Show "typing…" in the chat for about 5 s; False if Telegram refused."""
+        if not active:
+            # Telegram has no "stopped typing": the indicator lapses by itself or on the next message.
+            return True
         try:
             return bool(await self._bot.send_chat_action(_chat_id(str(chat_id)), ChatAction.TYPING))
         except TelegramError as exc:
@@ -161,7 +166,12 @@ class TelegramChannel:
         hub = self._hub
         if hub is None:
             raise RuntimeError("telegram channel received an update before start()")
-        inbound = inbound_from_update(update)
+        try:
+            inbound = inbound_from_update(update)
+        except Exception:
+            # Unreadable now means unreadable on every retry: skip it rather than stall the poll.
+            log.exception("telegram: skipping update %s that could not be read", update.update_id)
+            return
         if inbound is None:
             return
         inbound = await fetch_attachments(

@@ -187,7 +187,8 @@ async def test_a_retry_after_a_partial_send_does_not_repeat_the_parts_already_de
 async def test_typing_shows_while_an_agent_writes(started: Start, api: FakeTelegramAPI) -> None:
     channel = await started()
 
-    assert await channel.send_typing(5127460391) is True
+    assert await channel.send_typing("5127460391", True) is True
+    assert await channel.send_typing("5127460391", False) is True  # nothing to call: it lapses
     api.block(5127460391)
     assert await channel.send_typing(5127460391) is False
 
