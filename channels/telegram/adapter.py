@@ -238,3 +238,11 @@ def _chat_id(recipient: str) -> int | str:
 
 def _failed(error: str, *, retryable: bool) -> SendResult:
     return SendResult(status=DeliveryStatus.FAILED, error=error, retryable=retryable)
+
+
+def channels_from_env(env: Mapping[str, str] | None = None) -> list[TelegramChannel]:
+    """The Telegram channel the environment configures (none when KEFU_TELEGRAM_TOKEN is unset)."""
+    environ = os.environ if env is None else env
+    if not environ.get("KEFU_TELEGRAM_TOKEN", "").strip():
+        return []
+    return [TelegramChannel.from_env(environ)]

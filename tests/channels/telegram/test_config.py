@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from channels.telegram.adapter import channels_from_env
 from channels.telegram.config import ConfigError, TelegramConfig
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -53,3 +54,9 @@ def test_the_token_and_secret_never_show_in_repr() -> None:
 def test_settings_that_cannot_work_are_refused_with_the_variable_named(env: dict[str, str], complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         TelegramConfig.from_env(env)
+
+
+def test_the_channel_is_on_only_when_a_token_is_set() -> None:
+    assert channels_from_env({}) == []
+    [channel] = channels_from_env({"KEFU_TELEGRAM_TOKEN": TOKEN, "KEFU_TELEGRAM_MODE": "polling"})
+    assert channel.kind == "telegram" and channel.routes() == []
