@@ -14,12 +14,29 @@ from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from channels.base import Capabilities, DeliveryStatus, HubPort, OutboundMessage, SendResult
-from channels.telegram.compose import MAX_TEXT, FilePart, Part, TextPart, UnsendableMessage, plan
+from channels.base import (
+    Capabilities,
+    DeliveryStatus,
+    HubPort,
+    OutboundMessage,
+    SendResult,
+)
+from channels.telegram.compose import (
+    MAX_TEXT,
+    FilePart,
+    Part,
+    TextPart,
+    UnsendableMessage,
+    plan,
+)
 from channels.telegram.config import ConfigError, TelegramConfig
 from channels.telegram.download import fetch_attachments
 from channels.telegram.errors import classify
-from channels.telegram.parse import ALLOWED_UPDATES, inbound_from_update, message_external_id
+from channels.telegram.parse import (
+    ALLOWED_UPDATES,
+    inbound_from_update,
+    message_external_id,
+)
 from channels.telegram.polling import Poller
 from channels.telegram.redact import protect, redact
 from channels.telegram.webhook import webhook_handler
@@ -197,7 +214,8 @@ class TelegramChannel:
             return await self._bot.send_message(chat_id, part.text, reply_markup=part.keyboard)
         assert isinstance(part, FilePart)
         attachment = part.attachment
-        content = attachment.data if attachment.data is not None else attachment.url
+        # plan() refuses attachments with neither, so url is set whenever data is not.
+        content: bytes | str = attachment.data if attachment.data is not None else attachment.url or ""
         if part.method == "photo":
             return await self._bot.send_photo(
                 chat_id, content, filename=attachment.filename, reply_markup=part.keyboard

@@ -5,7 +5,6 @@ import datetime as dt
 import warnings
 from dataclasses import dataclass
 
-from telegram.warnings import PTBDeprecationWarning
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -15,6 +14,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import (
-    Animation,
-    Audio,
     CallbackQuery,
-    Document,
     InlineKeyboardMarkup,
     Message,
     Update,
     User,
-    Video,
-    VideoNote,
-    Voice,
 )
 
 from channels.base import Attachment, InboundMessage

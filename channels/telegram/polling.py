@@ -57,7 +57,7 @@ class Poller:
         task, self._task = self._task, None
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 JsonDict = dict[str, Any]
 
@@ -270,7 +270,7 @@ class FakeTelegramAPI:
                     break
                 try:
                     await asyncio.wait_for(self._arrived.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
             return self.pending_updates[:limit]
 
@@ -403,7 +403,7 @@ async def _read_params(request: web.Request) -> tuple[JsonDict, dict[str, Upload
     if request.content_type == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if part.name is None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             if part.filename:
                 content_type = part.headers.get("Content-Type", "application/octet-stream")

@@ -1,15 +1,24 @@
 """Planning outbound calls: long text split where a reader would, keyboards on the last part."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.base import Attachment, Button, OutboundMessage
-from channels.telegram.compose import FilePart, TextPart, UnsendableMessage, plan, split_text, utf16_len
+from channels.telegram.compose import (
+    FilePart,
+    TextPart,
+    UnsendableMessage,
+    plan,
+    split_text,
+    utf16_len,
+)
 
 
-def reply(text: str, **fields: object) -> OutboundMessage:
+def reply(text: str, **fields: Any) -> OutboundMessage:
     return OutboundMessage(message_id=1, conversation_id=1, channel="telegram", recipient="1", text=text, **fields)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ Start = Callable[..., Awaitable[TelegramChannel]]
 CHAT = "5127460391"
 
 
-def reply(text: str = "", *, message_id: int = 1, recipient: str = CHAT, **fields: object) -> OutboundMessage:
+def reply(text: str = "", *, message_id: int = 1, recipient: str = CHAT, **fields: Any) -> OutboundMessage:
     return OutboundMessage(
         message_id=message_id, conversation_id=1, channel="telegram", recipient=recipient, text=text, **fields
     )
@@ -85,7 +86,7 @@ async def test_a_button_payload_telegram_cannot_carry_falls_back_to_numbered_cho
 async def test_images_go_as_photos_and_other_files_as_documents(started: Start, api: FakeTelegramAPI) -> None:
     channel = await started()
     png = b"\x89PNG\r\n\x1a\n" + b"label" * 50
-    csv = "order,status\nA-1093,shipped\n".encode()
+    csv = b"order,status\nA-1093,shipped\n"
     attachments = (
         Attachment("return-label.png", "image/png", len(png), data=png),
         Attachment("orders.csv", "text/csv", len(csv), data=csv),

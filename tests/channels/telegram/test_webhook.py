@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp.test_utils import TestClient
 
@@ -32,7 +32,7 @@ async def test_a_text_message_reaches_the_hub_as_one_inbound_message(webhook: Se
     assert message.sender == "5127460391"
     assert message.sender_name == "Ada Lovelace"
     assert message.text == "Hi, my order #A-1093 has not arrived yet"
-    assert message.received_at == datetime(2024, 5, 18, 9, 0, tzinfo=timezone.utc)
+    assert message.received_at == datetime(2024, 5, 18, 9, 0, tzinfo=UTC)
     assert message.metadata["username"] == "ada_l"
     assert message.metadata["language_code"] == "en"
     assert not message.automated
