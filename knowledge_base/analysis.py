@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -18,9 +18,12 @@ _RUNS = re.compile(rf"(?P<han>[{_HAN_CHARS}]+)|(?P<word>[^\W_{_HAN_CHARS}]+)")
 _WORDS = re.compile(rf"[^\W_{_HAN_CHARS}]+")
 _HAN = re.compile(rf"[{_HAN_CHARS}]")
 
-# Full-width ASCII (ＡＢＣ１２３), common in Chinese input, folds one-to-one to ASCII, so offsets
-# into the folded text are offsets into the original.
-_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+# Full-width letters and digits (ＡＢＣ１２３), common in Chinese input, fold one-to-one to ASCII,
+# so offsets into the folded text are offsets into the original. Full-width punctuation (，？)
+# is left alone: it is in every Chinese sentence and never part of a term anyway.
+_FULL_WIDTH_ALNUM = [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+_FOLD = {code: code - 0xFEE0 for code in _FULL_WIDTH_ALNUM}
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 ENGLISH_STOP_WORDS: frozenset[str] = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being
@@ -42,8 +45,7 @@ CHINESE_STOP_WORDS: frozenset[str] = frozenset("""
 """.split())
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """Where a query term was found in a text: [start, end) and the term it stands for."""
 
     start: int
@@ -60,15 +62,16 @@ class TextAnalyzer:
         hmm: bool = False,
         english_stop_words: Collection[str] = ENGLISH_STOP_WORDS,
         chinese_stop_words: Collection[str] = CHINESE_STOP_WORDS,
-        stem_cache_size: int = 200_000,
+        word_cache_size: int = 200_000,
     ) -> None:
         # HMM off by default: unknown Chinese words then fall apart into the same single
         # characters in articles and queries, instead of being guessed differently by context.
         self.hmm = hmm
         self.english_stop_words = frozenset(english_stop_words)
         self.chinese_stop_words = frozenset(chinese_stop_words)
-        self._stem_cache: dict[str, str] = {}
-        self._stem_cache_size = stem_cache_size
+        # Word as written -> its term ("" for a stop word); snippets look up every word shown.
+        self._word_terms: dict[str, str] = {}
+        self._word_cache_size = word_cache_size
         # Snowball stemmers keep state while stemming, so each thread gets its own.
         self._local = threading.local()
 
@@ -77,12 +80,16 @@ class TextAnalyzer:
         out: list[str] = []
         cut = self._cut()
         zh_stop = self.chinese_stop_words
-        for run in _RUNS.finditer(text.translate(_FOLD)):
+        word_terms = self._word_terms
+        for run in _RUNS.finditer(_fold(text)):
             han = run.group("han")
             if han is not None:
                 out.extend(word for word in cut(han, HMM=self.hmm) if word not in zh_stop)
             else:
-                term = self.word_term(run.group("word"))
+                word = run.group("word")
+                term = word_terms.get(word)
+                if term is None:
+                    term = self._learn(word)
                 if term:
                     out.append(term)
         return out
@@ -93,25 +100,17 @@ class TextAnalyzer:
 
     def word_term(self, word: str) -> str | None:
         """The index term for one non-Chinese word, or None for a stop word."""
-        lowered = word.lower()
-        if lowered in self.english_stop_words:
-            return None
-        if lowered.isdigit():
-            return lowered
-        stem = self._stem_cache.get(lowered)
-        if stem is None:
-            stem = self._stemmer().stemWord(lowered)
-            if len(self._stem_cache) >= self._stem_cache_size:
-                self._stem_cache.clear()
-            self._stem_cache[lowered] = stem
-        return stem
+        term = self._word_terms.get(word)
+        if term is None:
+            term = self._learn(word)
+        return term or None
 
     def matches(self, text: str, terms: Iterable[str]) -> list[Match]:
         """Where the given terms occur in the text, sorted, overlapping finds merged."""
         wanted = set(terms)
         if not wanted:
             return []
-        folded = text.translate(_FOLD)
+        folded = _fold(text)
         found: list[Match] = []
         han_terms = sorted((t for t in wanted if _HAN.match(t)), key=len, reverse=True)
         if han_terms:
@@ -119,11 +118,30 @@ class TextAnalyzer:
             pattern = re.compile("|".join(map(re.escape, han_terms)))
             found.extend(Match(m.start(), m.end(), m.group()) for m in pattern.finditer(folded))
         if len(han_terms) < len(wanted):
+            word_terms = self._word_terms
             for m in _WORDS.finditer(folded):
-                term = self.word_term(m.group())
+                word = m.group()
+                term = word_terms.get(word)
+                if term is None:
+                    term = self._learn(word)
                 if term in wanted:
                     found.append(Match(m.start(), m.end(), term))
         return _merge(found)
+
+    def _learn(self, word: str) -> str:
+        """Work out a word's term ("" for a stop word) and remember it."""
+        lowered = word.lower()
+        if lowered in self.english_stop_words:
+            term = ""
+        elif lowered.isdigit():
+            term = lowered
+        else:
+            term = self._stemmer().stemWord(lowered)
+        if len(self._word_terms) >= self._word_cache_size:
+            # Crude but bounded: user queries can bring any number of new words.
+            self._word_terms.clear()
+        self._word_terms[word] = term
+        return term
 
     def _cut(self) -> Callable[..., Iterable[str]]:
         """jieba's search-mode cut: whole words plus the shorter dictionary words inside them."""
@@ -140,11 +158,16 @@ class TextAnalyzer:
 def detect_language(text: str) -> Language | None:
     """'zh' when Chinese characters outnumber other words, 'en' when not, None without letters."""
     han = len(_HAN.findall(text))
-    words = sum(1 for w in _WORDS.finditer(text.translate(_FOLD)) if not w.group().isdigit())
+    words = sum(1 for w in _WORDS.finditer(_fold(text)) if not w.group().isdigit())
     if han == 0 and words == 0:
         return None
     # One Chinese character carries about as much as one English word in a support question.
     return "zh" if han >= words else "en"
+
+
+def _fold(text: str) -> str:
+    """The text with full-width ASCII made ASCII (the check is much cheaper than translating)."""
+    return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
 
 
 def _merge(found: list[Match]) -> list[Match]:

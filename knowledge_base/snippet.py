@@ -80,17 +80,24 @@ def _joined(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def _best_window(matches: Sequence[Match], width: int) -> tuple[int, int]:
     """Indexes of the first and last match of the window with most distinct terms, then most hits."""
-    best = (0, 0)
-    best_key = (-1, -1)
-    last = 0
+    best, best_key = (0, 0), (0, 0)
+    in_window: dict[str, int] = {}
+    last = -1
     for first, opening in enumerate(matches):
-        last = max(last, first)
-        while last + 1 < len(matches) and matches[last + 1].end - opening.start <= width:
+        # Slide the window's end forward; a single match wider than the window stands alone.
+        while last < first or (
+            last + 1 < len(matches) and matches[last + 1].end - opening.start <= width
+        ):
             last += 1
-        window = matches[first : last + 1]
-        key = (len({m.term for m in window}), len(window))
+            term = matches[last].term
+            in_window[term] = in_window.get(term, 0) + 1
+        key = (len(in_window), last - first + 1)
         if key > best_key:
             best_key, best = key, (first, last)
+        term = opening.term
+        in_window[term] -= 1
+        if not in_window[term]:
+            del in_window[term]
     return best
 
 

@@ -33,3 +33,36 @@ def test_html_is_stripped_to_its_text() -> None:
 def test_empty_markdown_gives_empty_text() -> None:
     assert markdown_to_text("") == ""
     assert markdown_to_text("\n\n   \n") == ""
+
+
+def _markdown_it_inline_text(source: str) -> list[str]:
+    """The words markdown-it-py's full inline parser sees in each paragraph (the reference)."""
+    from markdown_it import MarkdownIt
+
+    lines = []
+    for token in MarkdownIt("commonmark").parse(source):
+        if token.type == "inline":
+            parts = []
+            for child in token.children or ():
+                if child.type in ("text", "code_inline", "image"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak", "html_inline"):
+                    parts.append(" ")
+            lines.append(" ".join("".join(parts).split()))
+    return lines
+
+
+EVERYDAY_MARKDOWN = [
+    "# 如何**退款**\n\nText [link *x*](http://a) &amp; `co*de*` <br>hi  \nnext",
+    "snake_case_name and __init__ and 5 * 3 and 2*3*4",
+    "Call <https://example.com/a_b> or <help@example.com>. \\*not emphasis\\*",
+    "[ref link][r] [plain brackets] [x](http://a/(b)) ![logo](x.png \"title\")\n\n[r]: http://r",
+    "点击“申请退款”，**我的订单**→_订单详情_。",
+    "- [x] done\n- [ ] todo\n\n> quoted *text*\n\n1) one\n2) two",
+    "Use ``a ` b`` or `x`; press **Ctrl**+**C**; *nested **strong** text*.",
+]
+
+
+def test_the_quick_inline_pass_agrees_with_markdown_it_on_everyday_markdown() -> None:
+    for source in EVERYDAY_MARKDOWN:
+        assert markdown_to_text(source).split("\n") == _markdown_it_inline_text(source), source
