@@ -166,7 +166,7 @@ class ResponseVariation:
         for condition in self.conditions:
             if condition.get("type", "slot") != "slot":
                 return False
-            if slots.get(condition.get("name")) != condition.get("value"):
+            if slots.get(str(condition.get("name"))) != condition.get("value"):
                 return False
         return True
 
@@ -183,7 +183,9 @@ class Response:
         if not self.variations:
             raise ContentError(f"response {self.name!r} has no variations")
 
-    def candidates(self, channel: str | None = None, slots: Mapping[str, Any] | None = None) -> tuple[ResponseVariation, ...]:
+    def candidates(
+        self, channel: str | None = None, slots: Mapping[str, Any] | None = None
+    ) -> tuple[ResponseVariation, ...]:
         """The variations to pick from, by Rasa's rule: matching conditions first, then this channel, then any."""
         filled = slots or {}
         conditional = [v for v in self.variations if v.conditions and v.matches(filled)]
@@ -258,9 +260,8 @@ def merge_intents(intents: tuple[Intent, ...]) -> tuple[Intent, ...]:
             continue
         if intent.metadata is not None and known.metadata is not None and intent.metadata != known.metadata:
             raise ContentError(f"intent {intent.name!r} is defined twice with different metadata")
-        joined[intent.name] = Intent(
-            intent.name, known.examples + intent.examples, known.metadata if known.metadata is not None else intent.metadata
-        )
+        metadata = known.metadata if known.metadata is not None else intent.metadata
+        joined[intent.name] = Intent(intent.name, known.examples + intent.examples, metadata)
     return tuple(joined.values())
 
 
@@ -269,7 +270,9 @@ def _merge_named(items: tuple[Any, ...], key: str, values: str) -> tuple[Any, ..
     for item in items:
         name = getattr(item, key)
         known = joined.get(name)
-        joined[name] = item if known is None else replace(known, **{values: getattr(known, values) + getattr(item, values)})
+        if known is not None:
+            item = replace(known, **{values: getattr(known, values) + getattr(item, values)})
+        joined[name] = item
     return tuple(joined.values())
 
 
@@ -481,7 +484,9 @@ def _at(path: str, build: Any) -> Any:
         raise ContentError(f"{path}: {exc}") from exc
 
 
-def _object(value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:
+def _object(
+    value: Any, path: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ContentError(f"{path}: expected an object, got {type(value).__name__}")
     unknown = sorted(set(value) - allowed)

@@ -526,7 +526,7 @@ def _intent_item(intent: Intent) -> dict[str, Any]:
         return item
     # metadata or a line break in the text needs the list form
     listed = []
-    for markup, example in zip(markups, intent.examples):
+    for markup, example in zip(markups, intent.examples, strict=True):
         entry: dict[str, Any] = {"text": _Literal(markup) if "\n" in markup else markup}
         if example.metadata is not None:
             entry["metadata"] = example.metadata
@@ -617,7 +617,7 @@ def _json_example(entry: Mapping[str, Any], path: str, source: str) -> tuple[str
         start, end = entity.get("start"), entity.get("end")
         if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
             raise RasaFormatError(f"{where} needs integer 'start' and 'end'", source)
-        value = entity.get("value")
+        value: Any = entity.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # older extractors stored numbers; Kefu's values are text
         spans.append(EntitySpan(start, end, _json_str(entity, "entity", where, source), value,

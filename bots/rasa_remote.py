@@ -73,7 +73,7 @@ class RasaRemoteConfig:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RasaRemoteConfig:
-        """A bot's stored settings: {"url": ..., "mode": "rest"|"parse", "token": ..., "timeout": ..., "channel": ...}."""
+        """A bot's stored settings: {"url", "mode": "rest" | "parse", "token", "timeout", "channel"}."""
         unknown = sorted(set(data) - {"url", "mode", "token", "timeout", "channel"})
         if unknown:
             raise ValueError(f"unknown Rasa setting(s): {', '.join(unknown)}")
@@ -335,7 +335,7 @@ def _entity(value: Any, index: int) -> ParsedEntity:
     if not isinstance(value, dict) or not isinstance(value.get("entity"), str):
         raise RasaProtocolError(f"entities[{index}] needs an 'entity' name: {value!r}")
 
-    def number(key: str, kind: type) -> Any:
+    def number(key: str, kind: type | tuple[type, ...]) -> Any:
         raw = value.get(key)
         if raw is None:
             return None

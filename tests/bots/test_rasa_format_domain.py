@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -105,7 +106,8 @@ def test_domain_intents_without_examples_and_undeclared_entities_join_the_bot() 
 @pytest.mark.parametrize(
     ("text", "line", "complaint"),
     [
-        ("responses:\n  utter_x:\n  - buttons:\n    - title: Go\n      payload: /go\n", 3, "needs a 'text' or a 'custom'"),
+        ("responses:\n  utter_x:\n  - buttons:\n    - title: Go\n      payload: /go\n", 3,
+         "needs a 'text' or a 'custom'"),
         ("responses:\n  utter_x:\n  - text: hi\n    buttons:\n    - title: Docs\n      url: https://x\n", 5,
          "exactly 'title' and 'payload'"),
         ("responses:\n  utter_x:\n  - text: hi\n    colour: red\n", 3, "unsupported key.*'colour'"),

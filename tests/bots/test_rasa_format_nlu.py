@@ -152,8 +152,8 @@ def test_files_with_only_stories_or_nothing_hold_no_nlu() -> None:
         ("nlu:\n- intent: book\n  examples:\n  - txt: hi\n", 4, "needs a 'text'"),
         ("nlu:\n- intent: book\n  examples: 42\n", 3, "block of '- ' lines"),
         ("nlu:\n  intent: greet\n", 2, "'nlu' must be a list"),
-        ("nlu:\n- intent: a\n  examples: |\n    - x\n- intent: a\n  metadata: {m: 1}\n- intent: a\n  metadata: {m: 2}\n",
-         7, "different metadata"),
+        ("nlu:\n- intent: a\n  examples: |\n    - x\n- intent: a\n  metadata: {m: 1}\n"
+         "- intent: a\n  metadata: {m: 2}\n", 7, "different metadata"),
         ("nlu: []\nnlu: []\n", 2, "duplicate key 'nlu'"),
         ('version: "1.0"\nnlu: []\n', 1, "version '1.0' is not supported"),
         ("- intent: greet\n", 1, "YAML mapping at the top level"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -148,7 +148,7 @@ class FakeRasa:
         if not ranking or hits[order[0]] == 0:
             # Rasa's FallbackClassifier puts nlu_fallback on top with the threshold as confidence
             ranking.insert(0, {"name": FALLBACK_INTENT, "confidence": FALLBACK_CONFIDENCE})
-        entities = []
+        entities: list[JsonDict] = []
         for name, pattern in self.entities.items():
             for match in pattern.finditer(text):
                 entities.append({"entity": name, "start": match.start(), "end": match.end(), "value": match[0],
