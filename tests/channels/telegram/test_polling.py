@@ -85,7 +85,7 @@ async def test_stop_interrupts_a_waiting_long_poll_promptly(started: Start, api:
     begun = time.monotonic()
     await channel.stop()
 
-    assert time.monotonic() - begun < 1.0
+    assert time.monotonic() - begun < 2.0  # the poll itself would have waited 30 s
 
 
 async def test_stopping_confirms_what_was_handled_so_a_restart_does_not_replay_it(
