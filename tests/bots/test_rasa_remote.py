@@ -155,6 +155,14 @@ async def test_a_shared_session_is_left_open_for_its_owner(rasa: FakeRasa) -> No
     assert rasa.calls_to("/model/parse")  # a trailing slash in the URL does not double up
 
 
+async def test_rasa_behind_a_proxy_path_is_reached_under_that_path() -> None:
+    async with FakeRasa(prefix="/rasa") as fake, RasaRemote(RasaRemoteConfig(fake.url, mode="parse")) as bot:
+        assert fake.url.endswith("/rasa")
+        assert (await bot.parse("hello")).intent == IntentScore("greet", 0.625)
+        assert await bot.version() == "3.6.20"
+    assert [call.path for call in fake.calls] == ["/rasa/model/parse", "/rasa/version"]
+
+
 def test_answers_shaped_as_rasas_docs_show_become_kefu_types() -> None:
     replies = parse_rest_replies([
         {"recipient_id": "u", "text": "Hey Rasa!"},

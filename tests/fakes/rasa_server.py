@@ -78,8 +78,10 @@ class FakeRasa:
         intents: Sequence[FakeIntent] = SHOP_INTENTS,
         entities: Mapping[str, str] = SHOP_ENTITIES,
         token: str | None = None,
+        prefix: str = "",
     ) -> None:
         self.intents = tuple(intents)
+        self.prefix = prefix.rstrip("/")
         self.entities = {name: re.compile(pattern) for name, pattern in entities.items()}
         self.token = token
         self.delay = 0.0
@@ -91,10 +93,11 @@ class FakeRasa:
     async def start(self) -> None:
         """Listen on a free loopback port."""
         app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._rest)
-        app.router.add_post("/model/parse", self._parse)
-        app.router.add_get("/version", self._version)
-        app.router.add_get("/", self._hello)
+        # a prefix stands in for a reverse proxy that publishes Rasa under a path
+        app.router.add_post(f"{self.prefix}/webhooks/rest/webhook", self._rest)
+        app.router.add_post(f"{self.prefix}/model/parse", self._parse)
+        app.router.add_get(f"{self.prefix}/version", self._version)
+        app.router.add_get(f"{self.prefix}/", self._hello)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -117,7 +120,7 @@ class FakeRasa:
     @property
     def url(self) -> str:
         """The server's base URL, as a Rasa connection setting."""
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self._port}{self.prefix}"
 
     def fail(self, status: int = 500, times: int = 1) -> None:
         """Answer the next `times` requests with an HTTP error shaped like Rasa's."""
