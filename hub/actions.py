@@ -1,4 +1,5 @@
 """The only writers: every state change is an action that commits, then publishes an event."""
+
 from __future__ import annotations
 
 import logging
@@ -8,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from channels.base import (
     Attachment,
@@ -178,9 +178,10 @@ class Actions:
     async def _receive(self, msg: InboundMessage, stored_attachments: list[dict[str, Any]]) -> DeliverResult:
         now = self.clock()
         published: list[Event] = []
-        async with self.db.write() as conn:
+
+        def tx(conn: Connection) -> Any:
             dup = (
-                await conn.execute(
+                conn.execute(
                     select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
                     .join(conversations, conversations.c.id == messages.c.conversation_id)
                     .where(messages.c.channel == msg.channel, messages.c.external_id == msg.external_id)
@@ -188,9 +189,9 @@ class Actions:
             ).first()
             if dup is not None:
                 return DeliverResult(dup.id, dup.conversation_id, dup.customer_id, duplicate=True, seq=dup.seq)
-            customer_id, identity_id = await self._identify(conn, msg, now)
-            conversation_id, change = await self._conversation_for(conn, customer_id, identity_id, msg, now)
-            seq = await self._bump_seq(
+            customer_id, identity_id = self._identify(conn, msg, now)
+            conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
+            seq = self._bump_seq(
                 conn,
                 conversation_id,
                 now,
@@ -201,7 +202,7 @@ class Actions:
                 },
             )
             message_id = (
-                await conn.execute(
+                conn.execute(
                     insert(messages).returning(messages.c.id),
                     {
                         "conversation_id": conversation_id,
@@ -222,7 +223,7 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            await self._log(
+            self._log(
                 conn,
                 customer_id,
                 conversation_id,
@@ -233,31 +234,37 @@ class Actions:
             )
             if change is not None:
                 status = (
-                    await conn.execute(select(conversations.c.status).where(conversations.c.id == conversation_id))
+                    conn.execute(select(conversations.c.status).where(conversations.c.id == conversation_id))
                 ).scalar_one()
                 published.append(ConversationChanged(conversation_id, customer_id, status, None, change))
+            return change, conversation_id, customer_id, message_id, seq
+
+        outcome = await self.db.run_write(tx)
+        if isinstance(outcome, DeliverResult):
+            return outcome
+        change, conversation_id, customer_id, message_id, seq = outcome
         published.insert(
             0, MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
         )
         await self._publish(published)
         return DeliverResult(message_id, conversation_id, customer_id, seq=seq)
 
-    async def _identify(self, conn: AsyncConnection, msg: InboundMessage, now: datetime) -> tuple[int, int]:
+    def _identify(self, conn: Connection, msg: InboundMessage, now: datetime) -> tuple[int, int]:
         row = (
-            await conn.execute(
+            conn.execute(
                 select(identities.c.id, identities.c.customer_id).where(
                     identities.c.channel == msg.channel, identities.c.address == msg.sender
                 )
             )
         ).first()
         if row is not None:
-            await conn.execute(update(customers).where(customers.c.id == row.customer_id).values(last_seen_at=now))
-            await self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
+            conn.execute(update(customers).where(customers.c.id == row.customer_id).values(last_seen_at=now))
+            self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
             return row.customer_id, row.id
         customer_id: int | None = None
         for channel, address in msg.verified_addresses:
             found = (
-                await conn.execute(
+                conn.execute(
                     select(identities.c.customer_id).where(
                         identities.c.channel == channel, identities.c.address == address
                     )
@@ -268,7 +275,7 @@ class Actions:
                 break
         if customer_id is None:
             customer_id = (
-                await conn.execute(
+                conn.execute(
                     insert(customers).returning(customers.c.id),
                     {
                         "display_name": msg.sender_name,
@@ -284,9 +291,9 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            await self._log(conn, customer_id, None, "customer.created", "system", {"channel": msg.channel}, now)
+            self._log(conn, customer_id, None, "customer.created", "system", {"channel": msg.channel}, now)
         identity_id = (
-            await conn.execute(
+            conn.execute(
                 insert(identities).returning(identities.c.id),
                 {
                     "customer_id": customer_id,
@@ -298,20 +305,20 @@ class Actions:
                 },
             )
         ).scalar_one()
-        await self._link_verified(conn, customer_id, msg.verified_addresses, now)
+        self._link_verified(conn, customer_id, msg.verified_addresses, now)
         return customer_id, identity_id
 
-    async def _link_verified(
-        self, conn: AsyncConnection, customer_id: int, addresses: Sequence[tuple[str, str]], now: datetime
+    def _link_verified(
+        self, conn: Connection, customer_id: int, addresses: Sequence[tuple[str, str]], now: datetime
     ) -> None:
         for channel, address in addresses:
             exists = (
-                await conn.execute(
+                conn.execute(
                     select(identities.c.id).where(identities.c.channel == channel, identities.c.address == address)
                 )
             ).first()
             if exists is None:
-                await conn.execute(
+                conn.execute(
                     insert(identities),
                     {
                         "customer_id": customer_id,
@@ -323,18 +330,18 @@ class Actions:
                     },
                 )
 
-    async def _conversation_for(
-        self, conn: AsyncConnection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
+    def _conversation_for(
+        self, conn: Connection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
     ) -> tuple[int, str | None]:
         """The conversation a message joins and what happened to it (None, "opened", "reopened")."""
         if msg.thread is not None:
-            threaded = await self._thread_match(conn, customer_id, msg)
+            threaded = self._thread_match(conn, customer_id, msg)
             if threaded is not None:
-                return await self._continue(conn, threaded, now)
+                return self._continue(conn, threaded, now)
             if msg.channel == "email":
-                return await self._open(conn, customer_id, identity_id, msg, now), "opened"
+                return self._open(conn, customer_id, identity_id, msg, now), "opened"
         latest = (
-            await conn.execute(
+            conn.execute(
                 select(conversations.c.id)
                 .where(conversations.c.customer_id == customer_id, conversations.c.channel == msg.channel)
                 .order_by(conversations.c.id.desc())
@@ -342,18 +349,18 @@ class Actions:
             )
         ).scalar()
         if latest is not None:
-            conversation_id, change = await self._continue(conn, latest, now)
+            conversation_id, change = self._continue(conn, latest, now)
             if conversation_id is not None:
                 return conversation_id, change
-        return await self._open(conn, customer_id, identity_id, msg, now), "opened"
+        return self._open(conn, customer_id, identity_id, msg, now), "opened"
 
-    async def _thread_match(self, conn: AsyncConnection, customer_id: int, msg: InboundMessage) -> int | None:
+    def _thread_match(self, conn: Connection, customer_id: int, msg: InboundMessage) -> int | None:
         hint = msg.thread
         assert hint is not None
         refs = [r for r in (hint.in_reply_to, *hint.references) if r]
         if refs:
             found = (
-                await conn.execute(
+                conn.execute(
                     select(messages.c.conversation_id)
                     .join(conversations, conversations.c.id == messages.c.conversation_id)
                     .where(
@@ -369,7 +376,7 @@ class Actions:
                 return int(found)
         if hint.conversation_tag is not None:
             found = (
-                await conn.execute(
+                conn.execute(
                     select(conversations.c.id).where(
                         conversations.c.id == hint.conversation_tag, conversations.c.customer_id == customer_id
                     )
@@ -379,9 +386,9 @@ class Actions:
                 return int(found)
         return None
 
-    async def _continue(self, conn: AsyncConnection, conversation_id: int, now: datetime) -> tuple[Any, str | None]:
+    def _continue(self, conn: Connection, conversation_id: int, now: datetime) -> tuple[Any, str | None]:
         row = (
-            await conn.execute(
+            conn.execute(
                 select(conversations.c.status, conversations.c.resolved_at, conversations.c.assignee_id).where(
                     conversations.c.id == conversation_id
                 )
@@ -393,7 +400,7 @@ class Actions:
         if not should_reopen(row.resolved_at, now, window):
             return None, None
         target = initial_status(self.settings.bot_enabled)
-        await conn.execute(
+        conn.execute(
             update(conversations)
             .where(conversations.c.id == conversation_id)
             .values(
@@ -405,18 +412,16 @@ class Actions:
             )
         )
         customer_id = (
-            await conn.execute(select(conversations.c.customer_id).where(conversations.c.id == conversation_id))
+            conn.execute(select(conversations.c.customer_id).where(conversations.c.id == conversation_id))
         ).scalar_one()
-        await self._log(conn, customer_id, conversation_id, "conversation.reopened", "customer", {}, now)
+        self._log(conn, customer_id, conversation_id, "conversation.reopened", "customer", {}, now)
         return conversation_id, "reopened"
 
-    async def _open(
-        self, conn: AsyncConnection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
-    ) -> int:
+    def _open(self, conn: Connection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime) -> int:
         status = initial_status(self.settings.bot_enabled)
-        queue_id = await self._default_queue_id(conn, now)
+        queue_id = self._default_queue_id(conn, now)
         conversation_id = (
-            await conn.execute(
+            conn.execute(
                 insert(conversations).returning(conversations.c.id),
                 {
                     "customer_id": customer_id,
@@ -435,18 +440,16 @@ class Actions:
                 },
             )
         ).scalar_one()
-        await self._log(
-            conn, customer_id, conversation_id, "conversation.opened", "customer", {"channel": msg.channel}, now
-        )
+        self._log(conn, customer_id, conversation_id, "conversation.opened", "customer", {"channel": msg.channel}, now)
         return int(conversation_id)
 
-    async def _default_queue_id(self, conn: AsyncConnection, now: datetime) -> int:
-        found = (await conn.execute(select(queues.c.id).where(queues.c.name == DEFAULT_QUEUE))).scalar()
+    def _default_queue_id(self, conn: Connection, now: datetime) -> int:
+        found = (conn.execute(select(queues.c.id).where(queues.c.name == DEFAULT_QUEUE))).scalar()
         if found is not None:
             return int(found)
         return int(
             (
-                await conn.execute(
+                conn.execute(
                     insert(queues).returning(queues.c.id),
                     {
                         "name": DEFAULT_QUEUE,
@@ -460,9 +463,9 @@ class Actions:
             ).scalar_one()
         )
 
-    async def _bump_seq(
+    def _bump_seq(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         conversation_id: int,
         now: datetime,
         *,
@@ -480,7 +483,7 @@ class Actions:
             values["last_message_preview"] = preview
         values.update(extra or {})
         seq = (
-            await conn.execute(
+            conn.execute(
                 update(conversations)
                 .where(conversations.c.id == conversation_id)
                 .values(**values)
@@ -491,9 +494,9 @@ class Actions:
             raise NotFound(f"conversation {conversation_id} does not exist")
         return int(seq)
 
-    async def _log(
+    def _log(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         customer_id: int,
         conversation_id: int | None,
         kind: str,
@@ -501,7 +504,7 @@ class Actions:
         data: dict[str, Any],
         now: datetime,
     ) -> None:
-        await conn.execute(
+        conn.execute(
             insert(events_log),
             {
                 "customer_id": customer_id,
@@ -534,8 +537,9 @@ class Actions:
         stored = [await self.attachments.store(a) for a in attachments]
         now = self.clock()
         published: list[Event] = []
-        async with self.db.write() as conn:
-            conv = await self._conversation_row(conn, conversation_id)
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
             if conv.status == ConversationStatus.RESOLVED.value and actor.kind == "agent":
                 raise Conflict("reopen the conversation before replying", code="conversation_resolved")
             author = Author.AGENT if actor.kind == "agent" else (Author.BOT if actor.kind == "bot" else Author.SYSTEM)
@@ -553,9 +557,9 @@ class Actions:
                 if conv.first_agent_response_at is None:
                     extra["first_agent_response_at"] = now
                 extra["unread_count"] = 0
-            seq = await self._bump_seq(conn, conversation_id, now, preview=_preview(text), extra=extra)
+            seq = self._bump_seq(conn, conversation_id, now, preview=_preview(text), extra=extra)
             message_id = (
-                await conn.execute(
+                conn.execute(
                     insert(messages).returning(messages.c.id),
                     {
                         "conversation_id": conversation_id,
@@ -577,7 +581,7 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            await self._log(
+            self._log(
                 conn,
                 conv.customer_id,
                 conversation_id,
@@ -586,6 +590,9 @@ class Actions:
                 {"message_id": message_id, "author": author.value, "text": text[:2000]},
                 now,
             )
+            return message_id
+
+        message_id = await self.db.run_write(tx)
         await self._publish([MessageQueued(message_id, conversation_id), *published])
         return int(message_id)
 
@@ -595,11 +602,12 @@ class Actions:
         if not text:
             raise DomainError("a note needs text", code="empty_note")
         now = self.clock()
-        async with self.db.write() as conn:
-            conv = await self._conversation_row(conn, conversation_id)
-            seq = await self._bump_seq(conn, conversation_id, now, preview=None)
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
+            seq = self._bump_seq(conn, conversation_id, now, preview=None)
             message_id = (
-                await conn.execute(
+                conn.execute(
                     insert(messages).returning(messages.c.id),
                     {
                         "conversation_id": conversation_id,
@@ -619,14 +627,17 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            await self._log(
+            self._log(
                 conn, conv.customer_id, conversation_id, "note.added", actor.label, {"message_id": message_id}, now
             )
+            return message_id
+
+        message_id = await self.db.run_write(tx)
         await self._publish([MessageQueued(message_id, conversation_id, note=True)])
         return int(message_id)
 
-    async def _conversation_row(self, conn: AsyncConnection, conversation_id: int) -> Any:
-        row = (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).first()
+    def _conversation_row(self, conn: Connection, conversation_id: int) -> Any:
+        row = (conn.execute(select(conversations).where(conversations.c.id == conversation_id))).first()
         if row is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         return row
@@ -637,14 +648,15 @@ class Actions:
         """Assign a waiting conversation to the acting agent; exactly one agent wins a race."""
         assert actor.agent_id is not None
         now = self.clock()
-        async with self.db.write() as conn:
-            conv = await self._conversation_row(conn, conversation_id)
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
             if conv.assignee_id == actor.agent_id and conv.status == ConversationStatus.ASSIGNED.value:
-                return
+                return None
             check_transition(ConversationStatus(conv.status), ConversationStatus.ASSIGNED)
             if conv.status == ConversationStatus.ASSIGNED.value and not actor.is_supervisor:
                 raise Conflict("another agent already took this conversation", code="already_taken")
-            result = await conn.execute(
+            result = conn.execute(
                 update(conversations)
                 .where(conversations.c.id == conversation_id, conversations.c.status == conv.status)
                 .where(
@@ -662,8 +674,20 @@ class Actions:
             )
             if result.rowcount != 1:
                 raise Conflict("another agent already took this conversation", code="already_taken")
-            await self._log(conn, conv.customer_id, conversation_id, "conversation.assigned", actor.label,
-                            {"agent_id": actor.agent_id}, now)
+            self._log(
+                conn,
+                conv.customer_id,
+                conversation_id,
+                "conversation.assigned",
+                actor.label,
+                {"agent_id": actor.agent_id},
+                now,
+            )
+            return conv
+
+        conv = await self.db.run_write(tx)
+        if conv is None:
+            return
         await self._publish(
             [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "assigned")]
         )
@@ -671,16 +695,20 @@ class Actions:
     async def resolve(self, conversation_id: int, actor: Actor) -> None:
         """Mark a conversation resolved."""
         now = self.clock()
-        async with self.db.write() as conn:
-            conv = await self._conversation_row(conn, conversation_id)
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
             self._check_owner(conv, actor)
             check_transition(ConversationStatus(conv.status), ConversationStatus.RESOLVED)
-            await conn.execute(
+            conn.execute(
                 update(conversations)
                 .where(conversations.c.id == conversation_id)
                 .values(status=ConversationStatus.RESOLVED.value, resolved_at=now, updated_at=now, unread_count=0)
             )
-            await self._log(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
+            self._log(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
+            return conv
+
+        conv = await self.db.run_write(tx)
         await self._publish(
             [ConversationChanged(conversation_id, conv.customer_id, "resolved", conv.assignee_id, "resolved")]
         )
@@ -689,12 +717,13 @@ class Actions:
         """Reopen a resolved conversation and assign it to the agent who reopened it."""
         assert actor.agent_id is not None
         now = self.clock()
-        async with self.db.write() as conn:
-            conv = await self._conversation_row(conn, conversation_id)
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
             check_transition(ConversationStatus(conv.status), ConversationStatus.ASSIGNED)
             if conv.status != ConversationStatus.RESOLVED.value:
                 raise Conflict("only a resolved conversation can be reopened", code="not_resolved")
-            await conn.execute(
+            conn.execute(
                 update(conversations)
                 .where(conversations.c.id == conversation_id)
                 .values(
@@ -705,7 +734,10 @@ class Actions:
                     updated_at=now,
                 )
             )
-            await self._log(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
+            self._log(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
+            return conv
+
+        conv = await self.db.run_write(tx)
         await self._publish(
             [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "reopened")]
         )
@@ -723,7 +755,8 @@ class Actions:
         """Claim outbound messages that are due (new, retrying, or stuck past their lease)."""
         now = self.clock()
         claimed: list[int] = []
-        async with self.db.write() as conn:
+
+        def tx(conn: Connection) -> Any:
             query = (
                 select(messages.c.id, messages.c.delivery_status)
                 .where(
@@ -735,9 +768,9 @@ class Actions:
             )
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).all()
+            rows = (conn.execute(query)).all()
             for row in rows:
-                result = await conn.execute(
+                result = conn.execute(
                     update(messages)
                     .where(messages.c.id == row.id, messages.c.delivery_status == row.delivery_status)
                     .values(
@@ -748,13 +781,16 @@ class Actions:
                 )
                 if result.rowcount == 1:
                     claimed.append(row.id)
+
+        await self.db.run_write(tx)
         return claimed
 
     async def claim_outbound(self, message_id: int, lease_s: float = 60.0) -> bool:
         """Claim one pending message for sending now; False if someone else has it."""
         now = self.clock()
-        async with self.db.write() as conn:
-            result = await conn.execute(
+
+        def tx(conn: Connection) -> Any:
+            result = conn.execute(
                 update(messages)
                 .where(
                     messages.c.id == message_id,
@@ -769,14 +805,15 @@ class Actions:
             )
             return result.rowcount == 1
 
+        return await self.db.run_write(tx)
+
     async def record_send_result(self, message_id: int, result: SendResult) -> str:
         """Write what the provider said; retryable failures go back in the outbox with backoff."""
         now = self.clock()
-        async with self.db.write() as conn:
+
+        def tx(conn: Connection) -> Any:
             row = (
-                await conn.execute(
-                    select(messages.c.attempts, messages.c.conversation_id).where(messages.c.id == message_id)
-                )
+                conn.execute(select(messages.c.attempts, messages.c.conversation_id).where(messages.c.id == message_id))
             ).one()
             values: dict[str, Any]
             if result.ok:
@@ -802,7 +839,10 @@ class Actions:
                     "delivery_error": result.error or "failed",
                     "next_attempt_at": None,
                 }
-            await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+            conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+            return row, values
+
+        row, values = await self.db.run_write(tx)
         status = str(values["delivery_status"])
         await self._publish([DeliveryChanged(message_id, row.conversation_id, status)])
         return status
@@ -810,9 +850,10 @@ class Actions:
     async def record_delivery(self, update_: DeliveryUpdate) -> None:
         """Apply a provider's later status (callback, bounce, read receipt) to an outbound message."""
         now = self.clock()
-        async with self.db.write() as conn:
+
+        def tx(conn: Connection) -> Any:
             row = (
-                await conn.execute(
+                conn.execute(
                     select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status).where(
                         messages.c.channel == update_.channel,
                         messages.c.external_id == update_.external_id,
@@ -822,35 +863,38 @@ class Actions:
             ).first()
             if row is None:
                 log.info("delivery update for unknown %s message %s", update_.channel, update_.external_id)
-                return
+                return None
             current = DeliveryStatus(row.delivery_status)
             if update_.status is not DeliveryStatus.FAILED and current in _DELIVERY_RANK:
                 if _DELIVERY_RANK.get(update_.status, 0) <= _DELIVERY_RANK[current]:
-                    return
+                    return None
             values: dict[str, Any] = {"delivery_status": update_.status.value}
             if update_.status is DeliveryStatus.FAILED:
                 values["delivery_error"] = update_.error or "failed"
             if update_.status is DeliveryStatus.DELIVERED:
                 values["delivered_at"] = update_.at or now
-            await conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
-        await self._publish([DeliveryChanged(row.id, row.conversation_id, update_.status.value)])
+            conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
+            return row
+
+        row = await self.db.run_write(tx)
+        if row is not None:
+            await self._publish([DeliveryChanged(row.id, row.conversation_id, update_.status.value)])
 
     # ---------------------------------------------------------------- agents and sessions
 
-    async def create_agent(
-        self, *, name: str, email: str, password_hash: str, role: Role = Role.AGENT
-    ) -> int:
+    async def create_agent(self, *, name: str, email: str, password_hash: str, role: Role = Role.AGENT) -> int:
         """Add an agent account; emails are unique, case-insensitively."""
         email = email.strip().lower()
         if not name.strip() or "@" not in email:
             raise DomainError("an agent needs a name and a valid email", code="invalid_agent")
         now = self.clock()
-        async with self.db.write() as conn:
-            exists = (await conn.execute(select(agents.c.id).where(agents.c.email == email))).scalar()
+
+        def tx(conn: Connection) -> Any:
+            exists = (conn.execute(select(agents.c.id).where(agents.c.email == email))).scalar()
             if exists is not None:
                 raise Conflict(f"an agent with email {email} already exists", code="agent_exists")
             agent_id = (
-                await conn.execute(
+                conn.execute(
                     insert(agents).returning(agents.c.id),
                     {
                         "name": name.strip(),
@@ -866,14 +910,18 @@ class Actions:
                     },
                 )
             ).scalar_one()
+            return agent_id
+
+        agent_id = await self.db.run_write(tx)
         return int(agent_id)
 
     async def create_session(self, agent_id: int, token_hash: str, csrf_token: str, ttl: timedelta) -> None:
         """Record a login; the browser keeps the token, the database only its hash."""
         now = self.clock()
-        async with self.db.write() as conn:
-            await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
-            await conn.execute(
+
+        def tx(conn: Connection) -> Any:
+            conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            conn.execute(
                 insert(sessions),
                 {
                     "id": token_hash,
@@ -883,41 +931,64 @@ class Actions:
                     "expires_at": now + ttl,
                 },
             )
-            await conn.execute(
+            conn.execute(
                 update(agents)
                 .where(agents.c.id == agent_id)
                 .values(last_activity_at=now, presence=Presence.AVAILABLE.value)
             )
 
+        await self.db.run_write(tx)
+
     async def end_session(self, token_hash: str) -> None:
         """Log out: the session row is deleted."""
-        async with self.db.write() as conn:
-            await conn.execute(delete(sessions).where(sessions.c.id == token_hash))
+
+        def tx(conn: Connection) -> Any:
+            conn.execute(delete(sessions).where(sessions.c.id == token_hash))
+
+        await self.db.run_write(tx)
 
     async def set_presence(self, agent_id: int, presence: Presence) -> None:
         """Change an agent's presence."""
         now = self.clock()
-        async with self.db.write() as conn:
-            await conn.execute(
+
+        def tx(conn: Connection) -> Any:
+            conn.execute(
                 update(agents).where(agents.c.id == agent_id).values(presence=presence.value, last_activity_at=now)
             )
 
+        await self.db.run_write(tx)
+
     async def update_customer(self, customer_id: int, actor: Actor, changes: dict[str, Any]) -> None:
         """Edit a customer's fields; the change history goes to the event log."""
-        allowed = {"display_name", "email", "phone", "company", "position", "address", "language", "timezone",
-                   "lifecycle_stage", "tier", "tags", "attributes", "notes"}
+        allowed = {
+            "display_name",
+            "email",
+            "phone",
+            "company",
+            "position",
+            "address",
+            "language",
+            "timezone",
+            "lifecycle_stage",
+            "tier",
+            "tags",
+            "attributes",
+            "notes",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise DomainError(f"unknown customer fields: {', '.join(sorted(unknown))}", code="unknown_fields")
         now = self.clock()
-        async with self.db.write() as conn:
-            before = (await conn.execute(select(customers).where(customers.c.id == customer_id))).first()
+
+        def tx(conn: Connection) -> Any:
+            before = (conn.execute(select(customers).where(customers.c.id == customer_id))).first()
             if before is None:
                 raise NotFound(f"customer {customer_id} does not exist")
             old = {k: getattr(before, k) for k in changes}
-            await conn.execute(update(customers).where(customers.c.id == customer_id).values(**changes, updated_at=now))
-            await self._log(conn, customer_id, None, "customer.updated", actor.label,
-                            {"before": old, "after": changes}, now)
+            conn.execute(update(customers).where(customers.c.id == customer_id).values(**changes, updated_at=now))
+            self._log(conn, customer_id, None, "customer.updated", actor.label, {"before": old, "after": changes}, now)
+
+        await self.db.run_write(tx)
         await self._publish([CustomerChanged(customer_id, "updated")])
 
 
@@ -932,5 +1003,3 @@ def _phone(msg: InboundMessage) -> str | None:
     if msg.channel in ("sms", "whatsapp"):
         return msg.sender.removeprefix("whatsapp:")
     return _verified(msg, "phone")
-
-

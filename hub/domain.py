@@ -93,11 +93,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+_S = ConversationStatus
 _TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
-    ConversationStatus.BOT: frozenset({ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.RESOLVED}),
-    ConversationStatus.QUEUED: frozenset({ConversationStatus.ASSIGNED, ConversationStatus.RESOLVED}),
-    ConversationStatus.ASSIGNED: frozenset({ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.RESOLVED}),
-    ConversationStatus.RESOLVED: frozenset({ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.BOT}),
+    _S.BOT: frozenset({_S.QUEUED, _S.ASSIGNED, _S.RESOLVED}),
+    _S.QUEUED: frozenset({_S.ASSIGNED, _S.RESOLVED}),
+    _S.ASSIGNED: frozenset({_S.QUEUED, _S.ASSIGNED, _S.RESOLVED}),
+    _S.RESOLVED: frozenset({_S.QUEUED, _S.ASSIGNED, _S.BOT}),
 }
 
 

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 from hub.config import Settings
 from tests.support import (
     PASSWORD,
-    AgentSession,
     PG_ADMIN_URL,
+    AgentSession,
     create_pg_database,
     drop_pg_database,
     login,

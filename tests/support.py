@@ -23,7 +23,7 @@ async def pg_reachable() -> bool:
     """True when the PostgreSQL test server answers."""
     try:
         conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True

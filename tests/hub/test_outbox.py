@@ -108,12 +108,10 @@ async def test_a_send_interrupted_by_a_crash_is_picked_up_again(aiohttp_client: 
     # Simulate a process that claimed the message and died mid-send: status "sending", lease expired.
     message_id = await actions.post_reply(stored.conversation_id, SYSTEM, "We are here")
     messages = Message.__table__
-    async with hub.app[DATABASE].write() as conn:
-        await conn.execute(
-            update(messages).where(messages.c.id == message_id).values(
-                delivery_status="sending", attempts=1, next_attempt_at=actions.clock() - timedelta(seconds=1)
-            )
-        )
+    stuck = update(messages).where(messages.c.id == message_id).values(
+        delivery_status="sending", attempts=1, next_attempt_at=actions.clock() - timedelta(seconds=1)
+    )
+    await hub.app[DATABASE].run_write(lambda conn: conn.execute(stuck))
     assert await hub.app[OUTBOX].sweep_once() == 1
     await wait_for_status(hub, message_id, "sent")
     assert provider.calls == 1

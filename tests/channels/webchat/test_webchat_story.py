@@ -62,7 +62,7 @@ async def test_customer_and_agent_talk_live_and_history_survives(hub: TestClient
 
     status, _ = await agent.post(f"/api/conversations/{conversation_id}/resolve")
     assert status == 200
-    status, record = await agent.get(f"/api/customers/{ack and detail['conversation']['customer_id']}")
+    status, record = await agent.get(f"/api/customers/{detail['conversation']['customer_id']}")
     assert record["customer"]["conversations"][0]["status"] == "resolved"
 
 
@@ -137,7 +137,8 @@ async def test_a_verified_visitor_is_the_same_customer_on_every_device(hub: Test
 
     await add_agent(hub, "sup@example.com", Role.SUPERVISOR)
     agent = await login_as("sup@example.com")
-    _, record = await agent.get(f"/api/customers/{(await agent.get('/api/conversations/' + str(ack['conversation_id'])))[1]['conversation']['customer_id']}")
+    _, detail = await agent.get(f"/api/conversations/{ack['conversation_id']}")
+    _, record = await agent.get(f"/api/customers/{detail['conversation']['customer_id']}")
     assert record["customer"]["display_name"] == "Ada"
     assert {i["channel"] for i in record["customer"]["identities"]} == {"webchat", "user", "email"}
 
