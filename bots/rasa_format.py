@@ -67,6 +67,7 @@ _MARKUP = re.compile(
     r"|\[(?P<dicts>.*?)\])"
 )
 _SHORT_ENTITY = re.compile(r"[^:)]+")
+_ONE_ENTITY_DICT = re.compile(r"\{[^}]+?\}")
 _ENTITY_DICT_KEYS = ("entity", "value", "role", "group")
 
 
@@ -288,9 +289,12 @@ def parse_example(markup: str, metadata: Any = None) -> Example:
         elif match["dict"] is not None:
             spans.append(_span_from_dict(_json(f"{{{match['dict']}}}", match[0]), start, end, surface, match[0]))
         else:
-            annotations = _json(f"[{match['dicts']}]", match[0])
-            for annotation in annotations:
-                spans.append(_span_from_dict(annotation, start, end, surface, match[0]))
+            # Rasa cuts the list into `{...}` pieces, so a "}" inside a value ends it there too
+            listed = match["dicts"]
+            if _ONE_ENTITY_DICT.sub("", listed).strip(" ,"):
+                raise ValueError(f"entity annotation {match[0]!r} must be a list of {{\"entity\": ...}} objects")
+            for piece in _ONE_ENTITY_DICT.findall(listed):
+                spans.append(_span_from_dict(_json(piece, match[0]), start, end, surface, match[0]))
         pieces += [before, surface]
         length = end
         cursor = match.end()

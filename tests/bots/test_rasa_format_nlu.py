@@ -100,6 +100,8 @@ def test_examples_with_metadata_or_line_breaks_use_the_list_form() -> None:
         (Example("see [the docs](link) here"), "cannot express"),
         (Example("a ] b", (EntitySpan(0, 3, "x"),)), "cannot express"),
         (Example(" leading space"), "cannot express"),
+        # Rasa cuts `[x][{...}, {...}]` at the first "}", so a value holding one cannot be written
+        (Example("x", (EntitySpan(0, 1, "a", "v}"), EntitySpan(0, 1, "b"))), "cannot express"),
     ],
 )
 def test_what_rasa_markup_cannot_say_is_refused_rather_than_written_wrong(example: Example, complaint: str) -> None:
@@ -149,6 +151,7 @@ def test_files_with_only_stories_or_nothing_hold_no_nlu() -> None:
         ("nlu:\n- intent: book\n  examples: |\n    - to [Paris]{\"entity\": \"city\", \"colour\": \"red\"}\n", 4,
          "unknown key.*colour"),
         ("nlu:\n- intent: book\n  examples: |\n    - to [Paris]{'entity': 'city'}\n", 4, "not valid JSON"),
+        ("nlu:\n- intent: book\n  examples: |\n    - see [1][2]\n", 4, "must be a list of"),
         ("nlu:\n- intent: book\n  examples:\n  - txt: hi\n", 4, "needs a 'text'"),
         ("nlu:\n- intent: book\n  examples: 42\n", 3, "block of '- ' lines"),
         ("nlu:\n  intent: greet\n", 2, "'nlu' must be a list"),
