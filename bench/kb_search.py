@@ -1,6 +1,7 @@
 """Knowledge-base search benchmark: build time, query latency and memory over generated articles.
 
 Run: python -m bench.kb_search [--articles 10000] [--queries 500] [--edits 200] [--seed 7]
+     [--no-trace]
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import random
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -101,6 +103,25 @@ ZH_VERBS = (
     "打开", "查看", "选择", "点击", "输入", "确认", "更新", "联系", "审核", "提交", "等待", "收到",
     "下载", "上传", "核实", "跟踪", "保存", "填写", "处理",
 )
+EN_PRODUCTS = (
+    "wireless earbuds", "smart watch", "air purifier", "rice cooker", "robot vacuum", "e-reader",
+    "phone case", "power bank", "standing desk", "coffee grinder", "baby stroller", "yoga mat",
+    "electric toothbrush", "gaming mouse", "hiking backpack", "water filter", "desk lamp",
+    "bluetooth speaker", "hair dryer", "running shoes", "office chair", "tablet stand",
+)
+ZH_PRODUCTS = (
+    "蓝牙耳机", "智能手表", "空气净化器", "电饭煲", "扫地机器人", "电子书阅读器", "手机壳", "充电宝",
+    "升降桌", "咖啡研磨机", "婴儿推车", "瑜伽垫", "电动牙刷", "游戏鼠标", "登山包", "净水器",
+    "台灯", "蓝牙音箱", "吹风机", "跑步鞋", "办公椅", "平板支架",
+)
+EN_CITIES = (
+    "Shanghai", "Beijing", "Shenzhen", "Guangzhou", "Chengdu", "Hangzhou", "Singapore", "London",
+    "Berlin", "Toronto", "Sydney", "Dubai", "Tokyo", "Seoul", "Madrid", "Chicago",
+)
+ZH_CITIES = (
+    "上海", "北京", "深圳", "广州", "成都", "杭州", "南京", "武汉", "西安", "重庆", "苏州", "天津",
+    "长沙", "郑州", "青岛", "厦门",
+)
 EN_TEMPLATES = (
     "To {verb} your {topic}, {verb2} the {filler} and {verb3} the {filler2}.",
     "Most {topic} requests are handled within {n} {filler} after we {verb} your {filler2}.",
@@ -110,6 +131,7 @@ EN_TEMPLATES = (
     "A {topic} may take longer during a {filler}, especially in a busy {filler2}.",
     "Please {verb} the {filler} before you {verb2} a new {topic}.",
     "Once you {verb} the {topic}, you will {verb2} a {filler} with the {filler2}.",
+    "For the {product} (model {code}) shipped to {city}, {verb} the {topic} in the {filler}.",
 )
 ZH_TEMPLATES = (
     "如需{topic}，请先{verb}{filler}，然后{verb2}{filler2}。",
@@ -120,14 +142,15 @@ ZH_TEMPLATES = (
     "在{filler}期间，{topic}可能需要更长时间，{filler2}繁忙时尤其如此。",
     "{verb}{filler}之后，系统会自动{verb2}{topic}相关的{filler2}。",
     "{topic}完成后，您会{verb}一条关于{filler}的{filler2}。",
+    "发往{city}的{product}（型号{code}）如需{topic}，请{verb}{filler}。",
 )
 EN_QUESTIONS = (
     "how do I {verb} my {topic}", "{topic} not working", "where is my {topic}", "{topic} {filler}",
-    "can I {verb} the {topic}", "{topic}",
+    "can I {verb} the {topic}", "{topic}", "{product} {topic} {city}",
 )
 ZH_QUESTIONS = (
     "怎么{verb}{topic}", "{topic}失败", "{topic}多久{verb}", "{topic}{filler}", "{topic}",
-    "我的{topic}在哪里",
+    "我的{topic}在哪里", "{city}{product}{topic}",
 )
 
 
@@ -156,10 +179,13 @@ def generate_queries(count: int, language: Language, seed: int = 11) -> list[str
         topic = rng.choice(TOPICS)
         if language == "zh":
             template, words, filler, verbs = ZH_QUESTIONS, topic.zh_words, ZH_FILLER, ZH_VERBS
+            products, cities = ZH_PRODUCTS, ZH_CITIES
         else:
             template, words, filler, verbs = EN_QUESTIONS, topic.en_words, EN_FILLER, EN_VERBS
+            products, cities = EN_PRODUCTS, EN_CITIES
         queries.append(rng.choice(template).format(
-            topic=rng.choice(words), filler=rng.choice(filler), verb=rng.choice(verbs)))
+            topic=rng.choice(words), filler=rng.choice(filler), verb=rng.choice(verbs),
+            product=rng.choice(products), city=rng.choice(cities)))
     return queries
 
 
@@ -169,7 +195,8 @@ def _en_article(rng: random.Random, topic: Topic) -> tuple[str, str]:
     sections = []
     for _ in range(rng.randint(1, 3)):
         heading = f"## {rng.choice(EN_VERBS).capitalize()} the {rng.choice(topic.en_words)}"
-        paragraph = " ".join(_sentence(rng, EN_TEMPLATES, topic.en_words, EN_FILLER, EN_VERBS)
+        paragraph = " ".join(_sentence(rng, EN_TEMPLATES, topic.en_words, EN_FILLER, EN_VERBS,
+                                       EN_PRODUCTS, EN_CITIES)
                              for _ in range(rng.randint(2, 5)))
         steps = "\n".join(
             f"{i}. {rng.choice(EN_VERBS).capitalize()} **{rng.choice(EN_FILLER)}**."
@@ -185,7 +212,8 @@ def _zh_article(rng: random.Random, topic: Topic) -> tuple[str, str]:
     sections = []
     for _ in range(rng.randint(1, 3)):
         heading = f"## {rng.choice(ZH_VERBS)}{rng.choice(topic.zh_words)}"
-        paragraph = "".join(_sentence(rng, ZH_TEMPLATES, topic.zh_words, ZH_FILLER, ZH_VERBS)
+        paragraph = "".join(_sentence(rng, ZH_TEMPLATES, topic.zh_words, ZH_FILLER, ZH_VERBS,
+                                      ZH_PRODUCTS, ZH_CITIES)
                             for _ in range(rng.randint(2, 5)))
         steps = "\n".join(f"{i}. {rng.choice(ZH_VERBS)}**{rng.choice(ZH_FILLER)}**。"
                           for i in range(1, rng.randint(2, 5)))
@@ -195,12 +223,15 @@ def _zh_article(rng: random.Random, topic: Topic) -> tuple[str, str]:
 
 
 def _sentence(rng: random.Random, templates: Sequence[str], words: Sequence[str],
-              filler: Sequence[str], verbs: Sequence[str]) -> str:
+              filler: Sequence[str], verbs: Sequence[str], products: Sequence[str],
+              cities: Sequence[str]) -> str:
     """One filled-in sentence template."""
+    # Model codes give the vocabulary the long tail of rare terms real help centres have.
+    code = f"{rng.choice('ABCDEFGHKMNPRSTXZ')}{rng.choice('ABCDEFGHKMNPRSTXZ')}{rng.randint(100, 9999)}"
     return rng.choice(templates).format(
         topic=rng.choice(words), filler=rng.choice(filler), filler2=rng.choice(filler),
         verb=rng.choice(verbs), verb2=rng.choice(verbs), verb3=rng.choice(verbs),
-        n=rng.randint(1, 14))
+        n=rng.randint(1, 14), product=rng.choice(products), city=rng.choice(cities), code=code)
 
 
 def _rss_bytes() -> int:
@@ -209,21 +240,30 @@ def _rss_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _percentiles(samples_ns: list[int]) -> tuple[float, float, float]:
+def _percentiles(samples_ns: Sequence[int]) -> tuple[float, float, float]:
     """p50, p99 and max in milliseconds."""
     ordered = sorted(samples_ns)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return statistics.median(ordered) / 1e6, p99 / 1e6, ordered[-1] / 1e6
 
 
-def _time_each(call: Callable[[str], object], inputs: Sequence[str]) -> list[int]:
-    """Nanoseconds each call took."""
-    samples = []
+def _time_each(call: Callable[[str], object], inputs: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Wall-clock and CPU nanoseconds each call took (CPU shows the cost without other load)."""
+    wall, cpu = [], []
     for value in inputs:
-        start = time.perf_counter_ns()
+        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
         call(value)
-        samples.append(time.perf_counter_ns() - start)
-    return samples
+        cpu.append(time.thread_time_ns() - start_cpu)
+        wall.append(time.perf_counter_ns() - start)
+    return wall, cpu
+
+
+def _latency_line(label: str, wall: Sequence[int], cpu: Sequence[int]) -> str:
+    """One aligned line of wall-clock and CPU percentiles."""
+    p50, p99, worst = _percentiles(wall)
+    cpu50, cpu99, _ = _percentiles(cpu)
+    return (f"{label:<30} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {worst:6.2f} ms   "
+            f"(CPU p50 {cpu50:5.2f}  p99 {cpu99:5.2f} ms)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -233,55 +273,65 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-trace", action="store_true",
+                        help="skip the second, traced build that measures retained memory")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     segmenter()
-    print(f"jieba load:            {time.perf_counter() - start:8.2f} s")
+    print(f"{'jieba dictionary load':<30} {time.perf_counter() - start:8.2f} s")
 
     articles = generate_articles(args.articles, args.seed)
     chars = sum(len(a.body_markdown) for a in articles)
     zh = sum(a.language == "zh" for a in articles)
-    print(f"articles:              {len(articles):8d} ({zh} zh, {len(articles) - zh} en, "
-          f"{chars / len(articles):.0f} chars of Markdown on average)")
+    print(f"{'articles':<30} {len(articles):8d}  ({zh} zh, {len(articles) - zh} en, "
+          f"{chars / len(articles):.0f} chars of Markdown each on average)")
 
     gc.collect()
     before = _rss_bytes()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     index = SearchIndex.build(articles)
-    print(f"build:                 {time.perf_counter() - start:8.2f} s")
+    print(f"{'build':<30} {time.perf_counter() - start:8.2f} s wall, "
+          f"{time.process_time() - start_cpu:.2f} s CPU")
     gc.collect()
     stats = index.stats()
-    print(f"memory (RSS growth):   {(_rss_bytes() - before) / 2**20:8.1f} MiB "
-          f"(arrays {stats.array_bytes / 2**20:.1f} MiB, {stats.terms} terms, "
+    print(f"{'memory: RSS growth':<30} {(_rss_bytes() - before) / 2**20:8.1f} MiB  "
+          f"(numpy arrays {stats.array_bytes / 2**20:.1f} MiB, {stats.terms} terms, "
           f"{stats.postings} postings)")
+    if not args.no_trace:
+        del index
+        gc.collect()
+        tracemalloc.start()
+        index = SearchIndex.build(articles)
+        retained, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"{'memory: retained by index':<30} {retained / 2**20:8.1f} MiB  "
+              f"(peak while building {peak / 2**20:.1f} MiB)")
 
     for language in ("zh", "en"):
         queries = generate_queries(args.queries, language, args.seed)
-        index.search(queries[0])  # first query pays for the norms cache
-        for label, search in (
-            ("all languages", lambda q: index.search(q)),
-            (f"{language} only", lambda q, lang=language: index.search(q, language=lang)),
-        ):
-            p50, p99, worst = _percentiles(_time_each(search, queries))
-            print(f"query {language} ({label + '):':15} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-                  f"max {worst:6.2f} ms")
+        index.search(queries[0])  # the first query after a change computes the length norms
+        print(_latency_line(f"query {language}, all languages",
+                            *_time_each(lambda q: index.search(q), queries)))
+        print(_latency_line(f"query {language}, {language} only",
+                            *_time_each(lambda q, lang=language: index.search(q, language=lang),
+                                        queries)))
 
     rng = random.Random(args.seed)
     edits = [rng.choice(articles) for _ in range(args.edits)]
-    samples = []
-    for article in edits:
+    wall, cpu = [], []
+    for version, article in enumerate(edits, start=2):
         changed = Article(article.id, article.slug, article.title,
                           article.body_markdown + "\n\nUpdated.", article.language,
-                          article.tags, "published", article.version + 1, article.updated_at)
-        start_ns = time.perf_counter_ns()
+                          article.tags, "published", version, article.updated_at)
+        start_ns, start_cpu_ns = time.perf_counter_ns(), time.thread_time_ns()
         index.upsert(changed)
-        samples.append(time.perf_counter_ns() - start_ns)
-    p50, p99, worst = _percentiles(samples)
-    print(f"upsert one article:    p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {worst:6.2f} ms")
+        cpu.append(time.thread_time_ns() - start_cpu_ns)
+        wall.append(time.perf_counter_ns() - start_ns)
+    print(_latency_line("upsert one article", wall, cpu))
     start = time.perf_counter()
     index.compact()
-    print(f"compact:               {(time.perf_counter() - start) * 1000:8.1f} ms")
+    print(f"{'compact':<30} {(time.perf_counter() - start) * 1000:8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ _INLINE = re.compile(
 # Emphasis marks: '*' and '~~' unless they stand alone between spaces (5 * 3), '_' unless it is
 # inside a word (snake_case), as CommonMark decides who may open or close emphasis.
 _EMPHASIS = re.compile(r"(?<!\s)\*+|\*+(?!\s)|(?<![^\W_])_+|_+(?![^\W_])|(?<!\s)~~|~~(?!\s)")
-_SPACES = re.compile(r"[ \t\n\u3000\u00a0]+")
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -51,7 +50,7 @@ def markdown_to_text(markdown: str) -> str:
             lines.extend(token.content.split("\n"))
         elif kind == "html_block":
             lines.extend(html.unescape(_TAG.sub(" ", token.content)).split("\n"))
-    return "\n".join(clean for line in lines if (clean := _SPACES.sub(" ", line).strip()))
+    return "\n".join(clean for line in lines if (clean := " ".join(line.split())))
 
 
 def inline_text(content: str) -> str:
@@ -79,5 +78,6 @@ def inline_text(content: str) -> str:
 
 def _unmarked(text: str) -> str:
     """Plain text with emphasis marks removed and entities decoded."""
-    text = _EMPHASIS.sub("", text)
+    if "*" in text or "_" in text or "~" in text:
+        text = _EMPHASIS.sub("", text)
     return html.unescape(text) if "&" in text else text

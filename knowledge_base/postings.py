@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,21 +75,24 @@ class PostingStore:
 
     @classmethod
     def build(
-        cls, documents: Sequence[tuple[FieldCounts, int]], vocabulary: dict[str, int] | None = None
+        cls, documents: Iterable[tuple[FieldCounts, int]], vocabulary: dict[str, int] | None = None
     ) -> PostingStore:
-        """A packed store holding the documents in slots 0..n-1, in the order given."""
+        """A packed store holding the documents in slots 0..n-1, in the order given.
+
+        Documents are consumed one at a time, so a generator keeps only ids, not terms, alive.
+        """
         store = cls(vocabulary)
-        store._reserve(len(documents))
         term_parts: list[IntArray] = []
         frequency_parts: list[FloatArray] = []
         doc_parts: list[IntArray] = []
         for slot, (counts, group) in enumerate(documents):
+            store._reserve(slot + 1)
             ids = store._term_ids(counts.terms)
             store._place(slot, counts, group, ids)
             term_parts.append(ids)
             frequency_parts.append(counts.frequencies)
             doc_parts.append(np.full(len(ids), slot, dtype=np.int32))
-        store.slot_count = len(documents)
+            store.slot_count = slot + 1
         store._pack(term_parts, doc_parts, frequency_parts)
         return store
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from knowledge_base.analysis import TextAnalyzer
@@ -107,16 +107,20 @@ class SearchIndex:
             if known is None or article.version >= known.version:
                 newest[article_id] = article
         published = [a for a in newest.values() if a.is_published]
-        prepared: list[_Prepared] = []
-        for done, article in enumerate(published, start=1):
-            prepared.append(index._prepare(article))
-            if progress is not None:
-                progress(done, len(published))
-        index._store = PostingStore.build(
-            [(p.counts, _LANGUAGE_CODES[p.entry.language]) for p in prepared]
-        )
-        index._entries = [p.entry for p in prepared]
-        index._slots = {p.entry.article_id: slot for slot, p in enumerate(prepared)}
+        entries: list[_Entry | None] = []
+
+        def analysed() -> Iterator[tuple[FieldCounts, int]]:
+            """Each article's counts, analysed just before the store takes them."""
+            for done, article in enumerate(published, start=1):
+                prepared = index._prepare(article)
+                entries.append(prepared.entry)
+                yield prepared.counts, _LANGUAGE_CODES[article.language]
+                if progress is not None:
+                    progress(done, len(published))
+
+        index._store = PostingStore.build(analysed())
+        index._entries = entries
+        index._slots = {e.article_id: slot for slot, e in enumerate(entries) if e is not None}
         return index
 
     def upsert(self, article: Article) -> bool:

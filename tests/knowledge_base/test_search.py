@@ -193,3 +193,10 @@ def test_searching_while_another_thread_edits_and_compacts(index: SearchIndex) -
     writer.join()
     assert failures == []
     assert index.version_of(2) == 79
+
+
+def test_building_reports_progress_over_the_published_articles() -> None:
+    seen: list[tuple[int, int]] = []
+    SearchIndex.build([REFUND_ZH, DRAFT, REFUND_EN, replace(REFUND_EN, version=2)],
+                      progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]
