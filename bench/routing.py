@@ -7,6 +7,7 @@ Scenarios (same snapshot shape, seeded):
   trickle      a full floor with 200 new arrivals, the steady-state case of a routing tick.
 Also: SLA status for 10,000 conversations against a Berlin office calendar.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from hub.routing.calendar import BusinessCalendar
 from hub.routing.decide import plan_offers
@@ -114,8 +116,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     queues = make_queues(rng)
     waiting = make_waiting(rng, args.waiting, len(queues), args.agents)
-    print(f"routing bench: {args.agents} agents, {args.waiting} waiting, {len(queues)} queues, "
-          f"median of {args.rounds}, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"routing bench: {args.agents} agents, {args.waiting} waiting, {len(queues)} queues, "
+        f"median of {args.rounds}, load average {os.getloadavg()[0]:.2f}"
+    )
 
     for name, fill, conversations in (
         ("open floor", 0.5, waiting),
@@ -123,26 +127,37 @@ def main() -> None:
         ("trickle", 0.97, make_waiting(rng, 200, len(queues), args.agents, start_id=10**6)),
     ):
         agents = make_agents(random.Random(args.seed + 1), args.agents, len(queues), fill)
-        wall, cpu, plan = timed(lambda: plan_offers(queues, agents, conversations, NOW), args.rounds)
+        wall, cpu, plan = timed(partial(plan_offers, queues, agents, conversations, NOW), args.rounds)
         offers = len(plan)  # type: ignore[arg-type]
-        print(f"  {name:<10} {len(conversations):>6} conversations -> {offers:>5} offers: {wall * 1000:7.1f} ms wall,"
-              f" {cpu * 1000:7.1f} ms CPU = {len(conversations) / cpu:>9,.0f} conversations/s,"
-              f" {offers / cpu:>8,.0f} offers/s (per CPU second)")
+        print(
+            f"  {name:<10} {len(conversations):>6} conversations -> {offers:>5} offers: {wall * 1000:7.1f} ms wall,"
+            f" {cpu * 1000:7.1f} ms CPU = {len(conversations) / cpu:>9,.0f} conversations/s,"
+            f" {offers / cpu:>8,.0f} offers/s (per CPU second)"
+        )
 
     office = BusinessCalendar.from_spec(
-        "office", "Europe/Berlin", {d: ["09:00-12:00", "13:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "office",
+        "Europe/Berlin",
+        {d: ["09:00-12:00", "13:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
         holidays=["12-25", "12-26", "01-01"],
     )
     targets = SlaTargets(first_response_seconds=4 * 3600, resolution_seconds=3 * 8 * 3600, warn_before_seconds=1800)
     records = [
-        ConversationTimes(id=c.id, queue_id=c.queue_id, channel=c.channel, status=ConversationStatus.QUEUED,
-                          created_at=c.enqueued_at - timedelta(days=rng.randint(0, 6)),
-                          enqueued_at=c.enqueued_at - timedelta(days=rng.randint(0, 6)))
+        ConversationTimes(
+            id=c.id,
+            queue_id=c.queue_id,
+            channel=c.channel,
+            status=ConversationStatus.QUEUED,
+            created_at=c.enqueued_at - timedelta(days=rng.randint(0, 6)),
+            enqueued_at=c.enqueued_at - timedelta(days=rng.randint(0, 6)),
+        )
         for c in waiting[:10_000]
     ]
     wall, cpu, _ = timed(lambda: [sla_status(r, targets, office, NOW) for r in records], args.rounds)
-    print(f"  sla_status {len(records):>6} conversations: {wall * 1000:7.1f} ms wall, {cpu * 1000:7.1f} ms CPU"
-          f" = {len(records) / cpu:>9,.0f} per CPU second")
+    print(
+        f"  sla_status {len(records):>6} conversations: {wall * 1000:7.1f} ms wall, {cpu * 1000:7.1f} ms CPU"
+        f" = {len(records) / cpu:>9,.0f} per CPU second"
+    )
 
 
 if __name__ == "__main__":

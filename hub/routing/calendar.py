@@ -1,4 +1,5 @@
 """Business-hours calendars: weekly opening ranges in an IANA time zone, minus holidays."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Plan which waiting conversation is offered to which agent, in priority-then-FIFO order."""
+
 from __future__ import annotations
 
 import heapq
@@ -130,13 +131,9 @@ class _AgentPool:
         kinds = {k for a in self.agents for k in a.capacity}
         self.free = {k: [max(0, a.free_slots(k)) for a in self.agents] for k in kinds}
         self.capacity = {k: [a.capacity.get(k, 0) for a in self.agents] for k in kinds}
-        self.load = {
-            k: [a.open_load.get(k, 0) + a.pending_offers.get(k, 0) for a in self.agents] for k in kinds
-        }
+        self.load = {k: [a.open_load.get(k, 0) + a.pending_offers.get(k, 0) for a in self.agents] for k in kinds}
         self.free_total = defaultdict(int, {k: sum(v) for k, v in self.free.items()})
-        self.idle = [
-            a.idle_since.timestamp() if a.idle_since is not None else -math.inf for a in self.agents
-        ]
+        self.idle = [a.idle_since.timestamp() if a.idle_since is not None else -math.inf for a in self.agents]
         self.version = [0] * len(self.agents)
         self.by_queue = defaultdict(set)
         self.by_skill = defaultdict(set)

@@ -1,4 +1,5 @@
 """Lifecycle rules around routing: agents going offline, idle chats, customers who left, closed hours."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -127,4 +128,3 @@ def _customer_went_quiet(conv: OpenConversation, queue: QueueConfig, now: dateti
     if customer_said is not None and customer_said >= agent_said:
         return False  # the ball is in the agent's court: never close on a waiting customer
     return now - agent_said >= timedelta(seconds=queue.close_inactive_after_seconds)
-

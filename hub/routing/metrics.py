@@ -1,4 +1,5 @@
 """Contact-center metric formulas over plain records (docs/metrics.md gives the same formulas in SQL)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -138,9 +139,7 @@ def average_handle_time(records: Iterable[ConversationTimes], start: datetime, e
 def handled_in(records: Iterable[ConversationTimes], start: datetime, end: datetime) -> list[ConversationTimes]:
     """Conversations resolved in [start, end) after an agent was assigned."""
     return [
-        r
-        for r in records
-        if r.resolved_at is not None and r.assigned_at is not None and start <= r.resolved_at < end
+        r for r in records if r.resolved_at is not None and r.assigned_at is not None and start <= r.resolved_at < end
     ]
 
 

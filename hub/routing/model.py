@@ -1,4 +1,5 @@
 """Frozen snapshot types that the routing core reads and the decisions it returns."""
+
 from __future__ import annotations
 
 import enum
@@ -187,7 +188,9 @@ class OfferDecision:
         """The pending offer this decision creates, or None when it assigns at once."""
         if self.auto_accept or self.expires_at is None:
             return None
-        return Offer(self.conversation_id, self.agent_id, self.queue_id, self.channel_type, self.offered_at, self.expires_at)
+        return Offer(
+            self.conversation_id, self.agent_id, self.queue_id, self.channel_type, self.offered_at, self.expires_at
+        )
 
 
 @dataclass(frozen=True, slots=True)

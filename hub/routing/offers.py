@@ -1,4 +1,5 @@
 """What happens to offers that ring out: expiry, missed-offer streaks and sending agents away."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -47,8 +48,6 @@ def count_misses(
         before = agent.missed_offers_in_a_row if agent is not None else 0
         streak = before + missed
         n = limit.get(agent_id)
-        away = (
-            agent is not None and agent.presence == Presence.AVAILABLE and n is not None and streak >= n
-        )
+        away = agent is not None and agent.presence == Presence.AVAILABLE and n is not None and streak >= n
         result.append(MissedOffers(agent_id, streak, away))
     return result

@@ -1,4 +1,5 @@
 """How a conversation ended up from the queue's point of view: answered, abandoned, or still waiting."""
+
 from __future__ import annotations
 
 import enum

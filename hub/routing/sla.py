@@ -1,4 +1,5 @@
 """SLA clocks in business time: due times, ok/warning/breached, and the events and escalations they cause."""
+
 from __future__ import annotations
 
 import enum
@@ -101,7 +102,9 @@ def sla_status(
         first_stop = _earliest(times.first_agent_response_at, times.abandoned_at, times.resolved_at)
         resolve_stop = _earliest(times.resolved_at, times.abandoned_at)
         if targets.first_response_seconds is not None:
-            clocks.append(_clock(FIRST_RESPONSE, start, targets.first_response_seconds, first_stop, cal, now, warn_before))
+            clocks.append(
+                _clock(FIRST_RESPONSE, start, targets.first_response_seconds, first_stop, cal, now, warn_before)
+            )
         if targets.resolution_seconds is not None:
             clocks.append(_clock(RESOLUTION, start, targets.resolution_seconds, resolve_stop, cal, now, warn_before))
     state = max((c.state for c in clocks), key=_SEVERITY.__getitem__, default=SlaState.OK)
@@ -116,7 +119,7 @@ def plan_sla_actions(
     rule: EscalationRule,
     now: datetime,
 ) -> SlaActions:
-    """Events not yet emitted (by (target, kind)) and one priority step up when a running clock newly warns or breaches."""
+    """Events not emitted yet (by (target, kind)); a priority step up when a running clock newly escalates."""
     events: list[SlaEvent] = []
     escalate = False
     for clock in status.targets:

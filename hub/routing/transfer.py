@@ -1,4 +1,5 @@
 """Transfers: hand a conversation to another agent (as an offer) or to another queue (as a requeue)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

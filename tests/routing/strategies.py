@@ -1,4 +1,5 @@
 """Hypothesis strategies for routing snapshots: small worlds where every rule gets exercised."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

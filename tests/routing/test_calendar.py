@@ -1,4 +1,5 @@
 """Business hours as a support team lives them: lunch breaks, weekends, holidays, night shifts and DST."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,8 +23,8 @@ OFFICE = BusinessCalendar.from_spec(
 )
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=BERLIN)
 
 
 def test_the_office_is_open_mornings_and_afternoons_but_not_over_lunch_or_at_the_weekend() -> None:
@@ -85,8 +86,10 @@ def test_a_round_the_clock_day_loses_an_hour_in_spring_and_gains_one_in_autumn()
 
 def test_opening_hours_that_span_the_clock_change_count_real_time() -> None:
     early = BusinessCalendar.from_spec("early", "America/New_York", {"sun": ["00:00-06:00"]})
-    def ny(*args: int) -> datetime:
-        return datetime(*args, tzinfo=NEW_YORK)  # type: ignore[misc]
+
+    def ny(year: int, month: int, day: int) -> datetime:
+        return datetime(year, month, day, tzinfo=NEW_YORK)
+
     assert early.business_seconds_between(ny(2026, 3, 8), ny(2026, 3, 9)) == 5 * HOUR
     assert early.business_seconds_between(ny(2026, 11, 1), ny(2026, 11, 2)) == 7 * HOUR
 
@@ -130,7 +133,15 @@ def test_bad_input_is_refused() -> None:
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai", "UTC")
 # Days that include the 2026 DST changes of the zones above, and ordinary days.
-ANCHORS = (date(2026, 3, 7), date(2026, 3, 28), date(2026, 4, 4), date(2026, 10, 3), date(2026, 10, 24), date(2026, 10, 31), date(2026, 6, 10))
+ANCHORS = (
+    date(2026, 3, 7),
+    date(2026, 3, 28),
+    date(2026, 4, 4),
+    date(2026, 10, 3),
+    date(2026, 10, 24),
+    date(2026, 10, 31),
+    date(2026, 6, 10),
+)
 # Boundaries avoid 01:00-02:59, where some zone repeats or skips wall times and "the wall clock reads X"
 # has two or no answers; those cases have their own examples above.
 _boundary = st.sampled_from([time(h, m) for h in range(24) if h not in (1, 2) for m in (0, 15, 30, 45)])
@@ -140,7 +151,10 @@ _ranges = st.lists(st.builds(TimeRange, _boundary, _boundary), max_size=3).map(t
 @st.composite
 def calendars(draw: st.DrawFn) -> BusinessCalendar:
     weekly = {d: draw(_ranges) for d in range(7)}
-    holidays = tuple(Holiday(draw(st.sampled_from(ANCHORS)) + timedelta(days=draw(st.integers(0, 2)))) for _ in range(draw(st.integers(0, 2))))
+    holidays = tuple(
+        Holiday(draw(st.sampled_from(ANCHORS)) + timedelta(days=draw(st.integers(0, 2))))
+        for _ in range(draw(st.integers(0, 2)))
+    )
     return BusinessCalendar("random", draw(st.sampled_from(ZONES)), weekly, holidays)
 
 

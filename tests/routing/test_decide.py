@@ -1,4 +1,5 @@
 """Stories about who gets offered which conversation."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,9 @@ def chat(conv_id: int, minutes_ago: float, **kw: object) -> WaitingConversation:
     return WaitingConversation(id=conv_id, **base)  # type: ignore[arg-type]
 
 
-def pairs(queues: list[QueueConfig], agents: list[AgentState], waiting: list[WaitingConversation]) -> list[tuple[int, int]]:
+def pairs(
+    queues: list[QueueConfig], agents: list[AgentState], waiting: list[WaitingConversation]
+) -> list[tuple[int, int]]:
     return [(d.conversation_id, d.agent_id) for d in plan_offers(queues, agents, waiting, NOW)]
 
 
@@ -60,7 +63,11 @@ def test_longest_idle_prefers_whoever_waited_longest_since_their_last_assignment
     rested = agent(2, last_assignment_at=NOW - timedelta(minutes=40))
     fresh = agent(3, available_since=NOW - timedelta(minutes=10))
     # Rested first, then fresh; by the third chat both just got one, so recent is now the idlest.
-    assert pairs([queue], [recent, rested, fresh], [chat(10, 3), chat(11, 2), chat(12, 1)]) == [(10, 2), (11, 3), (12, 1)]
+    assert pairs([queue], [recent, rested, fresh], [chat(10, 3), chat(11, 2), chat(12, 1)]) == [
+        (10, 2),
+        (11, 3),
+        (12, 1),
+    ]
 
 
 def test_agents_must_be_available_members_with_the_skills_and_language_asked_for() -> None:

@@ -1,4 +1,5 @@
 """Stories about agents logging off, customers going quiet or leaving, and closed hours."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,10 @@ def test_when_an_agent_logs_off_their_chats_go_back_to_the_queue_and_their_email
     email_in_strict_queue = conv(4, channel="email", queue_id=2)
     offers = [Offer(5, 7, 1, "chat", ago(0.2), NOW + timedelta(seconds=20)), Offer(6, 8, 1, "chat", ago(0.1), NOW)]
     plan = on_agent_offline(7, [chats, email, someone_elses, email_in_strict_queue], offers, QUEUES, NOW)
-    assert [(r.conversation_id, r.queue_id, r.reason) for r in plan.requeue] == [(1, 1, "agent_offline"), (4, 2, "agent_offline")]
+    assert [(r.conversation_id, r.queue_id, r.reason) for r in plan.requeue] == [
+        (1, 1, "agent_offline"),
+        (4, 2, "agent_offline"),
+    ]
     assert plan.requeue[0].enqueued_at == chats.enqueued_at  # back near the front, not the end of the line
     assert plan.keep == (2,)
     assert [o.conversation_id for o in plan.withdraw] == [5]
@@ -46,7 +50,9 @@ def test_when_an_agent_logs_off_their_chats_go_back_to_the_queue_and_their_email
 
 def test_a_web_chat_customer_who_left_before_any_answer_is_an_abandon() -> None:
     left = conv(1, status=ConversationStatus.QUEUED, agent_id=None, assigned_at=None, last_customer_activity_at=ago(3))
-    still_here = conv(2, status=ConversationStatus.QUEUED, agent_id=None, assigned_at=None, last_customer_activity_at=ago(1))
+    still_here = conv(
+        2, status=ConversationStatus.QUEUED, agent_id=None, assigned_at=None, last_customer_activity_at=ago(1)
+    )
     sms_waits_silently = conv(3, channel="sms", status=ConversationStatus.QUEUED, last_customer_activity_at=ago(25))
     assert plan_closures([left, still_here, sms_waits_silently], QUEUES, NOW) == [
         Closure(1, "customer_left", abandoned=True, at=NOW)
@@ -56,7 +62,9 @@ def test_a_web_chat_customer_who_left_before_any_answer_is_an_abandon() -> None:
 def test_a_chat_is_closed_when_the_customer_stops_answering_the_agent() -> None:
     quiet = conv(1, first_agent_response_at=ago(20), last_customer_activity_at=ago(15), last_agent_message_at=ago(11))
     recent = conv(2, first_agent_response_at=ago(20), last_customer_activity_at=ago(15), last_agent_message_at=ago(9))
-    customer_waiting = conv(3, first_agent_response_at=ago(20), last_agent_message_at=ago(30), last_customer_activity_at=ago(29))
+    customer_waiting = conv(
+        3, first_agent_response_at=ago(20), last_agent_message_at=ago(30), last_customer_activity_at=ago(29)
+    )
     assert plan_closures([quiet, recent, customer_waiting], QUEUES, NOW) == [
         Closure(1, "customer_inactive", abandoned=False, at=NOW)
     ]

@@ -1,4 +1,5 @@
 """One hour in a small contact center, with every figure worked out by hand (see docs/metrics.md)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -34,10 +35,18 @@ def at(hms: str) -> datetime:
     return datetime(2026, 3, 2, h, m, s, tzinfo=UTC)
 
 
-def conv(cid: int, status: ConversationStatus, enqueued: str | None, queue: int = 1, agent: int | None = None, **kw: str) -> ConversationTimes:
+def conv(
+    cid: int, status: ConversationStatus, enqueued: str | None, queue: int = 1, agent: int | None = None, **kw: str
+) -> ConversationTimes:
     return ConversationTimes(
-        id=cid, queue_id=queue, channel="webchat", status=status, created_at=at(enqueued or "09:15:00"),
-        agent_id=agent, enqueued_at=at(enqueued) if enqueued else None, **{k: at(v) for k, v in kw.items()},  # type: ignore[arg-type]
+        id=cid,
+        queue_id=queue,
+        channel="webchat",
+        status=status,
+        created_at=at(enqueued or "09:15:00"),
+        agent_id=agent,
+        enqueued_at=at(enqueued) if enqueued else None,
+        **{k: at(v) for k, v in kw.items()},  # type: ignore[arg-type]
     )
 
 
@@ -69,8 +78,17 @@ RECORDS = [
 def test_each_conversation_has_one_queue_outcome() -> None:
     outcomes = [classify(r, CONFIG.short_abandon_seconds) for r in RECORDS]
     assert outcomes == [
-        Outcome.ANSWERED, Outcome.ANSWERED, Outcome.SHORT_ABANDON, Outcome.ABANDONED, Outcome.ANSWERED,
-        Outcome.WAITING, Outcome.WAITING, Outcome.BOT_ONLY, Outcome.ANSWERED, Outcome.ANSWERED, Outcome.ABANDONED,
+        Outcome.ANSWERED,
+        Outcome.ANSWERED,
+        Outcome.SHORT_ABANDON,
+        Outcome.ABANDONED,
+        Outcome.ANSWERED,
+        Outcome.WAITING,
+        Outcome.WAITING,
+        Outcome.BOT_ONLY,
+        Outcome.ANSWERED,
+        Outcome.ANSWERED,
+        Outcome.ABANDONED,
     ]
 
 
@@ -90,14 +108,32 @@ def test_the_support_queue_hour_by_hand() -> None:
 def test_the_report_gives_every_figure_per_queue() -> None:
     report = queue_report(RECORDS, START, END, END, CONFIG)
     assert report[1] == QueueMetrics(
-        queue_id=1, waiting_now=2, longest_wait_seconds=600, answered=3, answered_within_threshold=2,
-        abandoned=1, short_abandoned=1, service_level=0.5, average_speed_of_answer_seconds=65,
-        handled=3, average_handle_time_seconds=1240, abandonment_rate=0.25,
+        queue_id=1,
+        waiting_now=2,
+        longest_wait_seconds=600,
+        answered=3,
+        answered_within_threshold=2,
+        abandoned=1,
+        short_abandoned=1,
+        service_level=0.5,
+        average_speed_of_answer_seconds=65,
+        handled=3,
+        average_handle_time_seconds=1240,
+        abandonment_rate=0.25,
     )
     assert report[2] == QueueMetrics(
-        queue_id=2, waiting_now=0, longest_wait_seconds=None, answered=0, answered_within_threshold=0,
-        abandoned=1, short_abandoned=0, service_level=0.0, average_speed_of_answer_seconds=None,
-        handled=0, average_handle_time_seconds=None, abandonment_rate=1.0,
+        queue_id=2,
+        waiting_now=0,
+        longest_wait_seconds=None,
+        answered=0,
+        answered_within_threshold=0,
+        abandoned=1,
+        short_abandoned=0,
+        service_level=0.0,
+        average_speed_of_answer_seconds=None,
+        handled=0,
+        average_handle_time_seconds=None,
+        abandonment_rate=1.0,
     )
 
 
@@ -133,8 +169,12 @@ def test_occupancy_is_time_handling_while_available_over_time_available() -> Non
 def test_the_agent_report_by_hand() -> None:
     report = agent_report(RECORDS, PRESENCE, HANDLING, START, END)
     assert report == {
-        7: AgentMetrics(7, handled=1, average_handle_time_seconds=600, available_seconds=3000, handling_seconds=1800, occupancy=0.6),
-        8: AgentMetrics(8, handled=2, average_handle_time_seconds=1560, available_seconds=3600, handling_seconds=1800, occupancy=0.5),
+        7: AgentMetrics(
+            7, handled=1, average_handle_time_seconds=600, available_seconds=3000, handling_seconds=1800, occupancy=0.6
+        ),
+        8: AgentMetrics(
+            8, handled=2, average_handle_time_seconds=1560, available_seconds=3600, handling_seconds=1800, occupancy=0.5
+        ),
     }
 
 

@@ -1,11 +1,12 @@
 """The SQL in docs/metrics.md gives the same figures as the Python formulas, on the hand-computed hour."""
+
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from hub.routing.metrics import agent_report, queue_report
@@ -49,8 +50,19 @@ async def conn() -> asyncpg.Connection:
     )
     await connection.executemany(
         "INSERT INTO conversations VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [(r.id, r.queue_id, r.status.value, r.enqueued_at, r.assigned_at, r.first_agent_response_at, r.resolved_at,
-          r.abandoned_at) for r in RECORDS],
+        [
+            (
+                r.id,
+                r.queue_id,
+                r.status.value,
+                r.enqueued_at,
+                r.assigned_at,
+                r.first_agent_response_at,
+                r.resolved_at,
+                r.abandoned_at,
+            )
+            for r in RECORDS
+        ],
     )
     await connection.executemany(
         "INSERT INTO agent_presence_intervals VALUES ($1, $2, $3, $4)",
@@ -72,9 +84,14 @@ async def test_the_queue_query_in_the_docs_matches_the_queue_report(conn: asyncp
     assert {r["queue_id"] for r in rows} == set(expected)
     for row in rows:
         q = expected[row["queue_id"]]
-        assert (row["waiting_now"], row["answered"], row["answered_within"], row["abandoned"], row["short_abandoned"],
-                row["handled"]) == (q.waiting_now, q.answered, q.answered_within_threshold, q.abandoned,
-                                    q.short_abandoned, q.handled)
+        assert (
+            row["waiting_now"],
+            row["answered"],
+            row["answered_within"],
+            row["abandoned"],
+            row["short_abandoned"],
+            row["handled"],
+        ) == (q.waiting_now, q.answered, q.answered_within_threshold, q.abandoned, q.short_abandoned, q.handled)
         assert _num(row["longest_wait"]) == q.longest_wait_seconds
         assert _num(row["service_level"]) == q.service_level
         assert _num(row["asa"]) == q.average_speed_of_answer_seconds

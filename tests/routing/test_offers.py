@@ -1,4 +1,5 @@
 """Stories about offers that ring out and agents who keep missing them."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,5 @@
 """SLA stories: a Berlin office promises a first answer within 2 business hours and a fix within 2 days."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -6,22 +7,38 @@ from zoneinfo import ZoneInfo
 
 from hub.routing.calendar import BusinessCalendar
 from hub.routing.model import ConversationStatus, ConversationTimes, EscalationRule, Priority, SlaTargets
-from hub.routing.sla import BREACH, FIRST_RESPONSE, RESOLUTION, WARNING, PriorityChange, SlaState, plan_sla_actions, sla_status
+from hub.routing.sla import (
+    BREACH,
+    FIRST_RESPONSE,
+    RESOLUTION,
+    WARNING,
+    PriorityChange,
+    SlaState,
+    plan_sla_actions,
+    sla_status,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = 3600
-OFFICE = BusinessCalendar.from_spec("office", "Europe/Berlin", {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
+OFFICE = BusinessCalendar.from_spec(
+    "office", "Europe/Berlin", {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+)
 TARGETS = SlaTargets(first_response_seconds=2 * HOUR, resolution_seconds=16 * HOUR, warn_before_seconds=30 * 60)
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=BERLIN)
 
 
 def times(enqueued: datetime | None, **kw: datetime) -> ConversationTimes:
     return ConversationTimes(
-        id=42, queue_id=1, channel="email", status=ConversationStatus.QUEUED,
-        created_at=enqueued or berlin(2026, 3, 6, 15, 0), enqueued_at=enqueued, **kw,  # type: ignore[arg-type]
+        id=42,
+        queue_id=1,
+        channel="email",
+        status=ConversationStatus.QUEUED,
+        created_at=enqueued or berlin(2026, 3, 6, 15, 0),
+        enqueued_at=enqueued,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -33,7 +50,9 @@ def test_an_email_on_friday_afternoon_is_due_on_monday_morning() -> None:
     first, resolution = status.targets
     assert first.target == FIRST_RESPONSE and first.due_at == berlin(2026, 3, 9, 10, 0)
     assert first.warn_at == berlin(2026, 3, 9, 9, 30)
-    assert resolution.target == RESOLUTION and resolution.due_at == berlin(2026, 3, 10, 16, 0)  # 1h Fri + 8h Mon + 7h Tue
+    assert resolution.target == RESOLUTION and resolution.due_at == berlin(
+        2026, 3, 10, 16, 0
+    )  # 1h Fri + 8h Mon + 7h Tue
     assert status.state == SlaState.OK
     assert first.remaining_business_seconds == HOUR  # Friday's last hour is used up; one left on Monday
     assert status.next_check_at == berlin(2026, 3, 9, 9, 30)

@@ -1,4 +1,5 @@
 """Stories about handing a conversation to a colleague or another queue."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
