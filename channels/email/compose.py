@@ -15,6 +15,7 @@ from channels.base import OutboundMessage, utcnow
 from channels.email.ids import angled, tag_subject
 from channels.email.reports import KEFU_HEADER
 
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|回复|回覆|答复|答覆)\s*[:：]", re.IGNORECASE)
 # 7-bit transfer encodings (base64/quoted-printable) reach every server, with or without 8BITMIME.
 _POLICY = SMTP.clone(cte_type="7bit")
@@ -70,6 +71,14 @@ def threading_ids(message: OutboundMessage) -> tuple[str | None, tuple[str, ...]
     return parent, tuple(chain)
 
 
+def checked_address(value: str) -> str:
+    """The address itself when it is one plain mailbox address; ValueError for anything else (no header tricks)."""
+    address = value.strip()
+    if not _ADDRESS.match(address):
+        raise ValueError(f"not a single email address: {address[:80]!r}")
+    return address
+
+
 def _body_text(message: OutboundMessage) -> str:
     links = [f"{a.filename}: {a.url}" for a in message.attachments if a.data is None and a.url]
     if not links:
@@ -89,10 +98,10 @@ def compose_email(
     email = EmailMessage(policy=_POLICY)
     sender = from_address or settings.from_address
     email["From"] = Address(display_name=from_name or settings.from_name or "", addr_spec=sender)
-    email["To"] = message.recipient
+    email["To"] = checked_address(message.recipient)
     cc = message.metadata.get("cc")
     if cc:
-        email["Cc"] = ", ".join(cc)
+        email["Cc"] = ", ".join(checked_address(a) for a in cc)
     email["Subject"] = reply_subject(message, settings.default_subject)
     email["Date"] = format_datetime(now or utcnow())
     email["Message-ID"] = angled(outbound_message_id(message, settings.domain))

@@ -6,6 +6,7 @@ import logging
 import re
 import ssl
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
@@ -14,6 +15,7 @@ from channels.email.ingest import Outcome
 
 log = logging.getLogger("kefu.channels.email")
 
+T = TypeVar("T")
 IngestMail = Callable[[bytes, str], Awaitable[Outcome]]
 
 # How long one IDLE lasts before it is renewed; a silently dead connection is noticed within this time.
@@ -117,8 +119,27 @@ class MailboxPoller:
                     await self._idle(client)
                 else:
                     await self._pause()
+                    # NOOP makes the server look for new mail before the next search
+                    await self._call(client.noop())
         finally:
             await self._close(client)
+
+    async def _call(self, awaitable: Awaitable[T]) -> T:
+        """Await one client call, but give up at once when the connection drops (aioimaplib would wait on)."""
+        task = asyncio.ensure_future(awaitable)
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            done, _ = await asyncio.wait({task, lost}, timeout=self.settings.timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not task.done():
+                task.cancel()
+        if task in done:
+            return task.result()
+        if self._lost.is_set():
+            raise ConnectionError("connection lost")
+        raise TimeoutError(f"no answer from the IMAP server in {self.settings.timeout}s")
 
     async def _pause(self) -> None:
         lost = asyncio.ensure_future(self._lost.wait())
@@ -130,11 +151,11 @@ class MailboxPoller:
             raise ConnectionError("connection lost")
 
     async def _drain(self, client: IMAP4) -> None:
-        response = await client.uid_search("UNSEEN", charset=None)
+        response = await self._call(client.uid_search("UNSEEN", charset=None))
         if response.result != "OK":
             raise ImapError("UID SEARCH UNSEEN failed")
         for uid in search_uids(response.lines):
-            fetched = await client.uid("fetch", uid, "(BODY.PEEK[])")
+            fetched = await self._call(client.uid("fetch", uid, "(BODY.PEEK[])"))
             if fetched.result != "OK":
                 raise ImapError(f"UID FETCH {uid} failed")
             raw = fetched_body(fetched.lines)
@@ -143,12 +164,12 @@ class MailboxPoller:
             # a hub error propagates: the mail stays unseen and is fetched again after reconnecting
             outcome = await self._ingest(raw, self.mailbox.address)
             flags = r"(\Seen \Flagged)" if outcome is Outcome.REJECTED else r"(\Seen)"
-            stored = await client.uid("store", uid, "+FLAGS.SILENT", flags)
+            stored = await self._call(client.uid("store", uid, "+FLAGS.SILENT", flags))
             if stored.result != "OK":
                 raise ImapError(f"UID STORE {uid} failed")
 
     async def _idle(self, client: IMAP4) -> None:
-        idle = await client.idle_start(timeout=self._idle_renew)
+        idle = await self._call(client.idle_start(timeout=self._idle_renew))
         lost = asyncio.ensure_future(self._lost.wait())
         try:
             while client.has_pending_idle():
@@ -166,12 +187,14 @@ class MailboxPoller:
             lost.cancel()
         if client.has_pending_idle():
             client.idle_done()
-        await asyncio.wait_for(idle, self.settings.timeout)
+        await self._call(idle)
 
     async def _close(self, client: IMAP4) -> None:
         if self._lost.is_set():
             return
         try:
+            if client.has_pending_idle():
+                client.idle_done()  # LOGOUT would otherwise queue behind the open IDLE
             await asyncio.wait_for(client.logout(), 5)
         except Exception:  # a goodbye that fails changes nothing
             pass

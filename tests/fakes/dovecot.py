@@ -1,6 +1,7 @@
 """A throwaway Debian dovecot on a loopback port, with a temp config, a maildir and one test user."""
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -95,15 +96,25 @@ class Dovecot:
         raise RuntimeError(f"dovecot did not start listening: {self._log_tail()}")
 
     def stop(self) -> None:
-        """Stop dovecot and wait for its children to go."""
-        if self.process is None or self.process.poll() is not None:
+        """Stop dovecot and every process it started, so open IMAP sessions drop as in a real restart."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        group = self.process.pid  # start_new_session made the master its own process group leader
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        # imap and log processes outlive the master for a moment; a restart must not find them serving
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.02)
         self.process = None
 
     def _own(self, path: Path) -> None:
@@ -132,10 +143,12 @@ class Dovecot:
             f"log_path = {root}/dovecot.log\n"
             f"instance_name = kefu-test-{self.port}\n"
             "protocols = imap\n"
+            "shutdown_clients = yes\n"
             f"listen = {self.host}\n"
             "ssl = no\n"
             "disable_plaintext_auth = no\n"
             "auth_mechanisms = plain login\n"
+            "auth_failure_delay = 0\n"
             f"{users}"
             "first_valid_uid = 1\n"
             f"mail_location = maildir:{root}/mail/%u\n"
