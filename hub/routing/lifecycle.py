@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 from hub.routing.calendar import BusinessCalendar
 from hub.routing.model import (
+    AgentState,
     ConversationStatus,
     Offer,
     OpenConversation,
+    Presence,
     QueueConfig,
     Requeue,
     channel_type,
@@ -78,6 +80,17 @@ def on_agent_offline(
         else:
             keep.append(conv.id)
     return OfflinePlan(tuple(requeue), tuple(keep), tuple(withdraw_offers(offers, agent_id)))
+
+
+def agents_gone_silent(agents: Iterable[AgentState], now: datetime, after_seconds: int) -> list[int]:
+    """Agents shown as online whose console has not been heard from (last_activity_at) for `after_seconds`."""
+    # A closed laptop never logs out: without this its chats would wait for an agent who is not there.
+    limit = timedelta(seconds=after_seconds)
+    return [
+        a.id
+        for a in agents
+        if a.presence != Presence.OFFLINE and (a.last_activity_at is None or now - a.last_activity_at >= limit)
+    ]
 
 
 def plan_closures(

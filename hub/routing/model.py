@@ -202,8 +202,6 @@ class OpenConversation:
     channel: str
     status: ConversationStatus
     enqueued_at: datetime | None
-    priority: Priority = Priority.NORMAL
-    key_account: bool = False
     agent_id: int | None = None
     assigned_at: datetime | None = None
     first_agent_response_at: datetime | None = None
@@ -221,7 +219,6 @@ class ConversationTimes:
     channel: str
     status: ConversationStatus
     created_at: datetime
-    priority: Priority = Priority.NORMAL
     agent_id: int | None = None
     enqueued_at: datetime | None = None
     offered_at: datetime | None = None

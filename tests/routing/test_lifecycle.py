@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hub.routing.calendar import BusinessCalendar
-from hub.routing.lifecycle import Closure, on_agent_offline, out_of_hours_notice, plan_closures
-from hub.routing.model import ConversationStatus, Offer, OpenConversation, QueueConfig
+from hub.routing.lifecycle import Closure, agents_gone_silent, on_agent_offline, out_of_hours_notice, plan_closures
+from hub.routing.model import AgentState, ConversationStatus, Offer, OpenConversation, Presence, QueueConfig
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 QUEUES = {
@@ -86,3 +86,14 @@ def test_customers_arriving_after_hours_are_told_when_the_team_is_back() -> None
     assert out_of_hours_notice(queue, calendar, NOW - timedelta(minutes=45)) is None  # 10:15 local, open
     assert out_of_hours_notice(QueueConfig(id=1), calendar, NOW) is None  # no message configured
     assert out_of_hours_notice(queue, None, NOW) is None  # no calendar: always open
+
+
+def test_an_agent_whose_console_went_silent_is_taken_offline() -> None:
+    agents = [
+        AgentState(1, Presence.AVAILABLE, last_activity_at=ago(0.5)),
+        AgentState(2, Presence.AVAILABLE, last_activity_at=ago(3)),
+        AgentState(3, Presence.AWAY, last_activity_at=ago(10)),
+        AgentState(4, Presence.OFFLINE, last_activity_at=ago(60)),
+        AgentState(5, Presence.AVAILABLE),
+    ]
+    assert agents_gone_silent(agents, NOW, after_seconds=120) == [2, 3, 5]
