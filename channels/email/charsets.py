@@ -4,11 +4,13 @@ from __future__ import annotations
 import codecs
 import re
 from email.header import decode_header
+from email.message import Message
 from email.policy import Compat32
+from email.utils import collapse_rfc2231_value
 
 
 class _RawHeaders(Compat32):
-    """compat32, but header values come back as the raw text (8-bit bytes as surrogate escapes), never Header objects."""
+    """compat32, except header values come back as raw text (8-bit bytes as surrogate escapes), not Header objects."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         return value
@@ -177,6 +179,14 @@ def decode_bytes(data: bytes, label: str | None = None) -> str:
         return text
     codec = candidates[0] if candidates else "cp1252"
     return data.decode(codec, errors="replace")
+
+
+def param(part: Message, name: str) -> str:
+    """A Content-Type parameter as lower-case text ("" when absent), RFC 2231 values collapsed."""
+    value = part.get_param(name)
+    if value is None:
+        return ""
+    return str(collapse_rfc2231_value(value)).strip().lower()
 
 
 def decode_header_value(value: str | None) -> str:

@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
+from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH  # type: ignore[import-untyped]
 
 from channels.email.config import ImapSettings, Mailbox
 from channels.email.ingest import Outcome

@@ -1,4 +1,4 @@
-"""Raw mail bytes to what the hub understands: a customer message, a delivery report, our own echo, or a malformed mail."""
+"""Raw mail bytes to what the hub understands: a customer message, a delivery report, our echo, or malformed mail."""
 from __future__ import annotations
 
 import mimetypes
@@ -12,7 +12,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from channels.base import Attachment, InboundMessage, ThreadHint, utcnow
-from channels.email.charsets import RAW_HEADERS, decode_bytes, decode_header_value
+from channels.email.charsets import RAW_HEADERS, decode_bytes, decode_header_value, param
 from channels.email.html_text import html_to_text
 from channels.email.ids import (
     bare_message_id,
@@ -342,19 +342,19 @@ def _collect_alternative(children: list[Message], body: _Body) -> None:
 
 def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
-    if payload is None:
+    if not isinstance(payload, bytes):
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     return decode_bytes(payload, part.get_content_charset())
 
 
 def _is_flowed(part: Message) -> bool:
-    return (part.get_param("format") or "").lower() == "flowed"
+    return param(part, "format") == "flowed"
 
 
 def _unflow(text: str, part: Message) -> str:
     """Join RFC 3676 format=flowed soft line breaks back into paragraphs."""
-    delsp = (part.get_param("delsp") or "").lower() == "yes"
+    delsp = param(part, "delsp") == "yes"
     out: list[str] = []
     open_depth, open_text = -1, ""
     for line in text.replace("\r\n", "\n").split("\n"):

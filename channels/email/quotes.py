@@ -10,11 +10,13 @@ _ATTRIBUTION = [
     re.compile(r"^\s*在\s*.{0,300}写道\s*[:：]\s*$", re.DOTALL),
     re.compile(r"^\s*.{0,300}于\s*\d{2,4}\s*年.{0,200}写道\s*[:：]\s*$", re.DOTALL),
     re.compile(r"^\s*.{0,300}(写道|寫道|寫到)\s*[:：]\s*$", re.DOTALL),
-    re.compile(r"^\s*[-_=]{2,}\s*(Original Message|Original|Reply Message|原始邮件|原始郵件|原邮件|回复的原邮件)\s*[-_=]*\s*$",
-               re.IGNORECASE),
+    re.compile(
+        r"^\s*[-_=]{2,}\s*(Original Message|Original|Reply Message|原始邮件|原始郵件|原邮件|回复的原邮件)\s*[-_=]*\s*$",
+        re.IGNORECASE,
+    ),
 ]
 _FORWARD = re.compile(
-    r"^\s*([-_=]{2,}\s*(Forwarded message|Forwarded Message|转发邮件信息|轉寄郵件|转发的邮件)\s*[-_=]*|Begin forwarded message:)\s*$",
+    r"^\s*([-_=]{2,}\s*(Forwarded message|转发邮件信息|轉寄郵件|转发的邮件)\s*[-_=]*|Begin forwarded message:)\s*$",
     re.IGNORECASE,
 )
 # An Outlook-style header block ("From: / Sent: / To: / Subject:") starts the history when three or more

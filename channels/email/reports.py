@@ -8,7 +8,7 @@ from email.message import Message
 from email.parser import HeaderParser
 
 from channels.base import DeliveryStatus, DeliveryUpdate
-from channels.email.charsets import RAW_HEADERS, decode_bytes, decode_header_value
+from channels.email.charsets import RAW_HEADERS, decode_bytes, decode_header_value, param
 from channels.email.ids import bare_message_id
 
 KEFU_HEADER = "X-Kefu-Message"
@@ -68,7 +68,7 @@ def parse_delivery_report(raw: bytes) -> DeliveryReport | None:
 def delivery_report_of(message: Message) -> DeliveryReport | None:
     """The delivery report a parsed message carries, or None when it is ordinary mail."""
     if message.get_content_type() == "multipart/report":
-        report_type = (message.get_param("report-type") or "").lower()
+        report_type = param(message, "report-type")
         if report_type == "delivery-status" or _find_part(message, "message/delivery-status"):
             return _from_dsn(message)
         if report_type == "disposition-notification" or _find_part(message, "message/disposition-notification"):
@@ -91,7 +91,8 @@ def _status_blocks(part: Message) -> list[Message]:
         return [block for block in payload if isinstance(block, Message)]
     # some MTAs send the status fields as plain text, which the parser leaves as text
     text = payload if isinstance(payload, str) else ""
-    return [HeaderParser(policy=RAW_HEADERS).parsestr(chunk + "\n") for chunk in re.split(r"\r?\n\s*\r?\n", text) if chunk]
+    chunks = [chunk for chunk in re.split(r"\r?\n\s*\r?\n", text) if chunk]
+    return [HeaderParser(policy=RAW_HEADERS).parsestr(chunk + "\n") for chunk in chunks]
 
 
 def _field(block: Message, name: str) -> str | None:
@@ -137,7 +138,8 @@ def _from_mdn(message: Message) -> DeliveryReport:
     original = bare_message_id(_field(fields, "Original-Message-ID"))
     returned, kefu = _returned_ids(message)
     disposition = (_field(fields, "Disposition") or "").lower()
-    action = "displayed" if "displayed" in disposition else "mdn-" + (disposition.rsplit(";", 1)[-1].strip() or "unknown")
+    kind = disposition.rsplit(";", 1)[-1].strip() or "unknown"
+    action = "displayed" if "displayed" in disposition else f"mdn-{kind}"
     return DeliveryReport(
         action=action,
         original_message_id=original or returned,

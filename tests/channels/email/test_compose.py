@@ -1,7 +1,7 @@
 """Replies leave as email that the customer's client threads under their own message."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 
@@ -26,7 +26,7 @@ def reply(**changes: object) -> OutboundMessage:
 
 
 def test_reply_threads_under_the_customers_mail_in_their_client() -> None:
-    email = compose_email(reply(), SETTINGS, now=datetime(2024, 3, 12, 3, 0, tzinfo=timezone.utc))
+    email = compose_email(reply(), SETTINGS, now=datetime(2024, 3, 12, 3, 0, tzinfo=UTC))
     parsed = message_from_bytes(email.as_bytes(), policy=default)
     assert parsed["In-Reply-To"] == "<tencent_5F3E8A1B2C@qq.example>"
     assert parsed["References"].split() == [
@@ -103,7 +103,7 @@ def test_the_customers_answer_to_our_mail_threads_back_to_the_conversation() -> 
         f"Subject: 回复：{sent['Subject']}\r\nMessage-ID: <answer-1@qq.example>\r\n"
         f"In-Reply-To: {sent['Message-ID']}\r\nReferences: {sent['References']} {sent['Message-ID']}\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n好的，谢谢！\r\n"
-    ).encode("utf-8")
+    ).encode()
     parsed = classify_email(answer)
     assert isinstance(parsed, InboundMessage)
     assert parsed.thread is not None

@@ -81,7 +81,9 @@ def test_quoted_history_is_cut_for_common_clients() -> None:
     qq = ("好的，收到了。\n\n------------------ 原始邮件 ------------------\n发件人: \"客服\"<s@x.cn>;\n"
           "发送时间: 2024年1月2日(星期二) 上午10:00\n收件人: <z@qq.com>;\n主题: 订单\n\n请提供订单号。")
     assert split_quoted(qq)[0] == "好的，收到了。"
-    outlook = "Order 5.\n\n________________________________\nFrom: Kefu <s@x>\nSent: Tuesday\nTo: Bob\nSubject: RE\n\nWhich?"
+    outlook = (
+        "Order 5.\n\n________________________________\nFrom: Kefu <s@x>\nSent: Tuesday\nTo: Bob\nSubject: RE\n\nWhich?"
+    )
     assert split_quoted(outlook) == ("Order 5.", outlook[len("Order 5.\n\n"):])
     apple_zh = "可以。\n\n在 2024年3月28日，下午8:00，Kefu <s@x> 写道：\n\n> 请确认。"
     assert split_quoted(apple_zh)[0] == "可以。"
