@@ -85,6 +85,9 @@ class SearchIndex:
         self._store = PostingStore()
         self._entries: list[_Entry | None] = []
         self._slots: dict[int, int] = {}
+        # The newest version seen of every article, indexed or not, so a late, older event
+        # cannot bring back text that a newer draft or edit replaced.
+        self._versions: dict[int, int] = {}
         self._lock = threading.Lock()  # readers vs. the moment a change is applied
         self._write_lock = threading.Lock()  # one writer at a time, held through compaction
 
@@ -121,32 +124,34 @@ class SearchIndex:
         index._store = PostingStore.build(analysed())
         index._entries = entries
         index._slots = {e.article_id: slot for slot, e in enumerate(entries) if e is not None}
+        index._versions = {article_id: a.version for article_id, a in newest.items()}
         return index
 
     def upsert(self, article: Article) -> bool:
         """Index a published article or drop a draft at once; False if nothing changed.
 
-        A version older than the one indexed is ignored, so replaying changes is safe.
+        A version older than the newest one seen is ignored, so replaying changes is safe.
         """
         article_id = _require_id(article)
         with self._lock:
             if self._is_stale(article):
                 return False
-        if not article.is_published:
-            return self.remove(article_id)
-        prepared = self._prepare(article)
+        prepared = self._prepare(article) if article.is_published else None
         with self._write_lock:
             with self._lock:
                 if self._is_stale(article):
                     return False
-                self._forget(article_id)
-                slot = self._store.add(prepared.counts, _LANGUAGE_CODES[article.language])
-                self._entries.append(prepared.entry)
-                assert len(self._entries) == slot + 1
-                self._slots[article_id] = slot
-            if self._store.needs_compaction():
+                self._versions[article_id] = article.version
+                changed = self._forget(article_id)
+                if prepared is not None:
+                    slot = self._store.add(prepared.counts, _LANGUAGE_CODES[article.language])
+                    self._entries.append(prepared.entry)
+                    assert len(self._entries) == slot + 1
+                    self._slots[article_id] = slot
+                    changed = True
+            if changed and self._store.needs_compaction():
                 self._compact_holding_write_lock()
-        return True
+        return changed
 
     def remove(self, article_id: int) -> bool:
         """Make the article unsearchable; False if it was not indexed."""
@@ -226,9 +231,8 @@ class SearchIndex:
         return entry.version if entry is not None else None
 
     def _is_stale(self, article: Article) -> bool:
-        """True when a newer version is already indexed; the caller holds the read lock."""
-        indexed = self._indexed_version(_require_id(article))
-        return indexed is not None and indexed > article.version
+        """True when a newer version has been seen; the caller holds the read lock."""
+        return self._versions.get(_require_id(article), 0) > article.version
 
     def _forget(self, article_id: int) -> bool:
         """Remove the article's slot; the caller holds both locks."""

@@ -200,3 +200,11 @@ def test_building_reports_progress_over_the_published_articles() -> None:
     SearchIndex.build([REFUND_ZH, DRAFT, REFUND_EN, replace(REFUND_EN, version=2)],
                       progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_a_late_published_event_cannot_undo_a_newer_unpublish(index: SearchIndex) -> None:
+    index.upsert(replace(PASSWORD_EN, status="draft", version=3))
+    assert not index.upsert(replace(PASSWORD_EN, version=2))
+    assert ids(index.search("password")) == []
+    assert index.upsert(replace(PASSWORD_EN, version=4))
+    assert ids(index.search("password")) == [4]
