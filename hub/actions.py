@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from channels.base import (
@@ -72,6 +72,38 @@ agents = Agent.__table__
 queues = Queue.__table__
 agent_queues = AgentQueue.__table__
 sessions = AgentSession.__table__
+
+# The inbound hot path runs these for every customer message; building them once saves the
+# expression construction and cache-key work SQLAlchemy would otherwise repeat per message.
+_SELECT_DUPLICATE = (
+    select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
+    .join(conversations, conversations.c.id == messages.c.conversation_id)
+    .where(messages.c.channel == bindparam("b_channel"), messages.c.external_id == bindparam("b_external_id"))
+)
+_SELECT_IDENTITY = select(identities.c.id, identities.c.customer_id).where(
+    identities.c.channel == bindparam("b_channel"), identities.c.address == bindparam("b_address")
+)
+_SELECT_LATEST_CONVERSATION = (
+    select(conversations.c.id, conversations.c.status, conversations.c.resolved_at)
+    .where(conversations.c.customer_id == bindparam("b_customer"), conversations.c.channel == bindparam("b_channel"))
+    .order_by(conversations.c.id.desc())
+    .limit(1)
+)
+_BUMP_INBOUND = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("b_id"))
+    .values(
+        last_seq=conversations.c.last_seq + 1,
+        unread_count=conversations.c.unread_count + 1,
+        last_message_at=bindparam("b_now"),
+        last_customer_message_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        last_message_preview=bindparam("b_preview"),
+    )
+    .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
+)
+_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
+_INSERT_EVENT = insert(events_log)
 
 PREVIEW_CHARS = 160
 DEFAULT_QUEUE = "General"
@@ -177,89 +209,70 @@ class Actions:
 
     async def _receive(self, msg: InboundMessage, stored_attachments: list[dict[str, Any]]) -> DeliverResult:
         now = self.clock()
-        published: list[Event] = []
 
         def tx(conn: Connection) -> Any:
-            dup = (
-                conn.execute(
-                    select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
-                    .join(conversations, conversations.c.id == messages.c.conversation_id)
-                    .where(messages.c.channel == msg.channel, messages.c.external_id == msg.external_id)
-                )
+            dup = conn.execute(
+                _SELECT_DUPLICATE, {"b_channel": msg.channel, "b_external_id": msg.external_id}
             ).first()
             if dup is not None:
                 return DeliverResult(dup.id, dup.conversation_id, dup.customer_id, duplicate=True, seq=dup.seq)
             customer_id, identity_id = self._identify(conn, msg, now)
             conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
-            seq = self._bump_seq(
-                conn,
-                conversation_id,
-                now,
-                preview=_preview(msg.text),
-                extra={
-                    "last_customer_message_at": now,
-                    "unread_count": conversations.c.unread_count + 1,
+            bumped = conn.execute(
+                _BUMP_INBOUND, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
+            ).one()
+            message_id = conn.execute(
+                _INSERT_MESSAGE,
+                {
+                    "conversation_id": conversation_id,
+                    "seq": bumped.last_seq,
+                    "direction": Direction.IN.value,
+                    "author": Author.CUSTOMER.value,
+                    "agent_id": None,
+                    "channel": msg.channel,
+                    "external_id": msg.external_id,
+                    "text": msg.text,
+                    "html": msg.html,
+                    "attachments": stored_attachments,
+                    "buttons": [],
+                    "meta": dict(msg.metadata),
+                    "automated": msg.automated,
+                    "delivery_status": DeliveryStatus.RECEIVED.value,
+                    "attempts": 0,
+                    "created_at": msg.received_at if msg.received_at.tzinfo else now,
+                },
+            ).scalar_one()
+            conn.execute(
+                _INSERT_EVENT,
+                {
+                    "customer_id": customer_id,
+                    "conversation_id": conversation_id,
+                    "kind": "message.received",
+                    "actor": "customer",
+                    "at": now,
+                    "data": {"message_id": message_id, "channel": msg.channel, "text": msg.text[:2000]},
                 },
             )
-            message_id = (
-                conn.execute(
-                    insert(messages).returning(messages.c.id),
-                    {
-                        "conversation_id": conversation_id,
-                        "seq": seq,
-                        "direction": Direction.IN.value,
-                        "author": Author.CUSTOMER.value,
-                        "channel": msg.channel,
-                        "external_id": msg.external_id,
-                        "text": msg.text,
-                        "html": msg.html,
-                        "attachments": stored_attachments,
-                        "buttons": [],
-                        "meta": dict(msg.metadata),
-                        "automated": msg.automated,
-                        "delivery_status": DeliveryStatus.RECEIVED.value,
-                        "attempts": 0,
-                        "created_at": msg.received_at if msg.received_at.tzinfo else now,
-                    },
-                )
-            ).scalar_one()
-            self._log(
-                conn,
-                customer_id,
-                conversation_id,
-                "message.received",
-                "customer",
-                {"message_id": message_id, "channel": msg.channel, "text": msg.text[:2000]},
-                now,
+            changed = (
+                [ConversationChanged(conversation_id, customer_id, bumped.status, bumped.assignee_id, change)]
+                if change is not None
+                else []
             )
-            if change is not None:
-                status = (
-                    conn.execute(select(conversations.c.status).where(conversations.c.id == conversation_id))
-                ).scalar_one()
-                published.append(ConversationChanged(conversation_id, customer_id, status, None, change))
-            return change, conversation_id, customer_id, message_id, seq
+            return change, conversation_id, customer_id, message_id, bumped.last_seq, changed
 
         outcome = await self.db.run_write(tx)
         if isinstance(outcome, DeliverResult):
             return outcome
-        change, conversation_id, customer_id, message_id, seq = outcome
-        published.insert(
-            0, MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
-        )
-        await self._publish(published)
+        change, conversation_id, customer_id, message_id, seq, changed = outcome
+        received = MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
+        await self._publish([received, *changed])
         return DeliverResult(message_id, conversation_id, customer_id, seq=seq)
 
     def _identify(self, conn: Connection, msg: InboundMessage, now: datetime) -> tuple[int, int]:
-        row = (
-            conn.execute(
-                select(identities.c.id, identities.c.customer_id).where(
-                    identities.c.channel == msg.channel, identities.c.address == msg.sender
-                )
-            )
-        ).first()
+        row = conn.execute(_SELECT_IDENTITY, {"b_channel": msg.channel, "b_address": msg.sender}).first()
         if row is not None:
-            conn.execute(update(customers).where(customers.c.id == row.customer_id).values(last_seen_at=now))
-            self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
+            if msg.verified_addresses:
+                self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
             return row.customer_id, row.id
         customer_id: int | None = None
         for channel, address in msg.verified_addresses:
@@ -340,16 +353,11 @@ class Actions:
                 return self._continue(conn, threaded, now)
             if msg.channel == "email":
                 return self._open(conn, customer_id, identity_id, msg, now), "opened"
-        latest = (
-            conn.execute(
-                select(conversations.c.id)
-                .where(conversations.c.customer_id == customer_id, conversations.c.channel == msg.channel)
-                .order_by(conversations.c.id.desc())
-                .limit(1)
-            )
-        ).scalar()
+        latest = conn.execute(
+            _SELECT_LATEST_CONVERSATION, {"b_customer": customer_id, "b_channel": msg.channel}
+        ).first()
         if latest is not None:
-            conversation_id, change = self._continue(conn, latest, now)
+            conversation_id, change = self._continue(conn, latest.id, now, latest.status, latest.resolved_at)
             if conversation_id is not None:
                 return conversation_id, change
         return self._open(conn, customer_id, identity_id, msg, now), "opened"
@@ -386,18 +394,25 @@ class Actions:
                 return int(found)
         return None
 
-    def _continue(self, conn: Connection, conversation_id: int, now: datetime) -> tuple[Any, str | None]:
-        row = (
-            conn.execute(
-                select(conversations.c.status, conversations.c.resolved_at, conversations.c.assignee_id).where(
+    def _continue(
+        self,
+        conn: Connection,
+        conversation_id: int,
+        now: datetime,
+        status: str | None = None,
+        resolved_at: datetime | None = None,
+    ) -> tuple[Any, str | None]:
+        if status is None:
+            row = conn.execute(
+                select(conversations.c.status, conversations.c.resolved_at).where(
                     conversations.c.id == conversation_id
                 )
-            )
-        ).one()
-        if row.status != ConversationStatus.RESOLVED.value:
+            ).one()
+            status, resolved_at = row.status, row.resolved_at
+        if status != ConversationStatus.RESOLVED.value:
             return conversation_id, None
         window = timedelta(hours=self.settings.reopen_window_hours)
-        if not should_reopen(row.resolved_at, now, window):
+        if not should_reopen(resolved_at, now, window):
             return None, None
         target = initial_status(self.settings.bot_enabled)
         conn.execute(
@@ -536,9 +551,9 @@ class Actions:
             raise DomainError("a reply needs text or an attachment", code="empty_reply")
         stored = [await self.attachments.store(a) for a in attachments]
         now = self.clock()
-        published: list[Event] = []
 
         def tx(conn: Connection) -> Any:
+            published: list[Event] = []
             conv = self._conversation_row(conn, conversation_id)
             if conv.status == ConversationStatus.RESOLVED.value and actor.kind == "agent":
                 raise Conflict("reopen the conversation before replying", code="conversation_resolved")
@@ -590,9 +605,9 @@ class Actions:
                 {"message_id": message_id, "author": author.value, "text": text[:2000]},
                 now,
             )
-            return message_id
+            return message_id, published
 
-        message_id = await self.db.run_write(tx)
+        message_id, published = await self.db.run_write(tx)
         await self._publish([MessageQueued(message_id, conversation_id), *published])
         return int(message_id)
 
@@ -754,9 +769,9 @@ class Actions:
     async def claim_due_outbound(self, limit: int = 50, lease_s: float = 60.0) -> list[int]:
         """Claim outbound messages that are due (new, retrying, or stuck past their lease)."""
         now = self.clock()
-        claimed: list[int] = []
 
         def tx(conn: Connection) -> Any:
+            claimed: list[int] = []
             query = (
                 select(messages.c.id, messages.c.delivery_status)
                 .where(
@@ -781,9 +796,9 @@ class Actions:
                 )
                 if result.rowcount == 1:
                     claimed.append(row.id)
+            return claimed
 
-        await self.db.run_write(tx)
-        return claimed
+        return await self.db.run_write(tx)
 
     async def claim_outbound(self, message_id: int, lease_s: float = 60.0) -> bool:
         """Claim one pending message for sending now; False if someone else has it."""

@@ -1,8 +1,10 @@
 """Engine and transactions: SQLite in WAL mode by default, PostgreSQL through asyncpg.
 
-Writes are plain functions over a synchronous Connection, run by `run_write`. On SQLite one writer
-thread runs them in batches, one transaction per batch and a savepoint per write ("group commit"),
-so a burst of messages costs one thread hop and one commit instead of one per statement. On
+Writes are plain functions over a synchronous Connection, run by `run_write`; they must not change
+anything outside the database except through their return value, because a write may run twice. On
+SQLite one writer thread runs them in batches, one transaction per batch ("group commit"), so a burst
+of messages costs one thread hop and one commit instead of one per statement; if any write in a batch
+fails, the batch rolls back and each write runs again in its own transaction. On
 PostgreSQL each write is its own transaction through the async engine, so processes write in parallel.
 """
 
@@ -122,25 +124,22 @@ class Database:
 
     def _run_batch(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         assert self._writer is not None
-        if len(batch) == 1:
-            # One write needs no savepoint: an error rolls its whole transaction back.
+        if len(batch) > 1:
             try:
                 with self._writer.begin() as conn:
-                    return [(True, batch[0].fn(conn))]
-            except Exception as exc:
-                return [(False, exc)]
+                    values = [item.fn(conn) for item in batch]
+                return [(True, value) for value in values]
+            except Exception:
+                # Something in the batch failed (a conflict, a duplicate): the whole transaction rolled
+                # back, so run each write on its own and let only the bad one fail.
+                pass
         outcomes: list[tuple[bool, Any]] = []
-        with self._writer.begin() as conn:
-            for item in batch:
-                savepoint = conn.begin_nested()
-                try:
-                    value = item.fn(conn)
-                except Exception as exc:
-                    savepoint.rollback()
-                    outcomes.append((False, exc))
-                else:
-                    savepoint.commit()
-                    outcomes.append((True, value))
+        for item in batch:
+            try:
+                with self._writer.begin() as conn:
+                    outcomes.append((True, item.fn(conn)))
+            except Exception as exc:
+                outcomes.append((False, exc))
         return outcomes
 
     @asynccontextmanager

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
 
 from channels.base import Capabilities, DeliveryStatus, HubPort, InboundMessage, OutboundMessage, SendResult
 from hub.actions import SYSTEM, Actions
 from hub.app import create_app
+from hub.attachments import AttachmentStore
 from hub.config import Settings
-from hub.keys import ACTIONS, DATABASE, OUTBOX, QUERIES
-from hub.storage.tables import Message
+from hub.events import InProcessBus
+from hub.keys import ACTIONS, DATABASE, QUERIES
 
 
 class FlakyProvider:
@@ -100,21 +99,19 @@ async def test_retries_stop_after_the_limit(aiohttp_client: Any, settings: Setti
 async def test_a_send_interrupted_by_a_crash_is_picked_up_again(aiohttp_client: Any, settings: Settings) -> None:
     provider = FlakyProvider(failures=0)
     hub = await start_hub(aiohttp_client, settings, provider)
-    await hub.app[OUTBOX].stop()
-    actions: Actions = hub.app[ACTIONS]
-    stored = await actions.receive_inbound(
+    # Another hub process on the same database stores a reply, claims it, and dies mid-send:
+    # the row stays "sending" and its lease runs out.
+    other = Actions(hub.app[DATABASE], InProcessBus(), settings, AttachmentStore(settings.data_dir / "other"))
+    stored = await other.receive_inbound(
         InboundMessage(channel="sms", external_id="SMin2", sender="+15550009999", text="hello?")
     )
-    # Simulate a process that claimed the message and died mid-send: status "sending", lease expired.
-    message_id = await actions.post_reply(stored.conversation_id, SYSTEM, "We are here")
-    messages = Message.__table__
-    stuck = update(messages).where(messages.c.id == message_id).values(
-        delivery_status="sending", attempts=1, next_attempt_at=actions.clock() - timedelta(seconds=1)
-    )
-    await hub.app[DATABASE].run_write(lambda conn: conn.execute(stuck))
-    assert await hub.app[OUTBOX].sweep_once() == 1
+    message_id = await other.post_reply(stored.conversation_id, SYSTEM, "We are here")
+    assert await other.claim_outbound(message_id, lease_s=0.2)
+    assert (await hub.app[QUERIES].message(message_id))["delivery_status"] == "sending"
+
     await wait_for_status(hub, message_id, "sent")
     assert provider.calls == 1
+    assert [m.text for m in provider.sent] == ["We are here"]
 
 
 async def test_a_reply_on_an_unconfigured_channel_waits_in_the_outbox(aiohttp_client: Any, settings: Settings) -> None:
