@@ -13,6 +13,7 @@ import yaml
 from knowledge_base.analysis import detect_language
 from knowledge_base.article import (
     LANGUAGES,
+    MAX_BODY_CHARS,
     STATUSES,
     Article,
     ArticleError,
@@ -146,25 +147,30 @@ def parse_csv(
 ) -> ImportReport:
     """Articles from question,answer CSV text (optional language, tags, status, slug columns)."""
     report = ImportReport()
+    if csv.field_size_limit() <= MAX_BODY_CHARS:
+        # The csv module's own limit (128 Ki characters) is below what an answer may hold.
+        csv.field_size_limit(MAX_BODY_CHARS + 1)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    records: list[tuple[int, list[str]]] = []
     try:
         header = next(reader, None)
         if header is None:
-            report.problems.append(ImportProblem(source, 1, "the file is empty"))
-            return report
+            raise ArticleError("the file is empty")
         columns = _csv_columns(header)
+    except (csv.Error, ArticleError) as error:
+        report.problems.append(ImportProblem(source, 1, str(error)))
+        return report
+    records: list[tuple[int, list[str]]] = []
+    try:
         # A quoted answer may span lines, so a record starts one past where the last one ended.
         start = reader.line_num + 1
         for row in reader:
             records.append((start, row))
             start = reader.line_num + 1
     except csv.Error as error:
-        report.problems.append(ImportProblem(source, reader.line_num, f"unreadable CSV: {error}"))
-        return report
-    except ArticleError as error:
-        report.problems.append(ImportProblem(source, 1, error.message))
-        return report
+        # The reader cannot find its footing again, so the rows before this one still count.
+        report.problems.append(
+            ImportProblem(source, reader.line_num, f"unreadable CSV from here on: {error}")
+        )
 
     used = set(taken_slugs)
     when = updated_at or utcnow()

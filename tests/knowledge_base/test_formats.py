@@ -148,3 +148,19 @@ def test_slugs_come_from_titles_in_either_language() -> None:
     assert slugify("如何申请退款？") == "如何申请退款"
     assert slugify("!!!") == ""
     assert len(slugify("word " * 40)) <= 80
+
+
+def test_a_csv_that_breaks_off_keeps_the_rows_before_the_break() -> None:
+    huge = "y" * 300_000  # past any limit an answer may have, so the reader gives up
+    text = f"question,answer\nHow to pay?,By card.\nBroken row,{huge}\nNever read,At all.\n"
+    report = parse_csv(text, source="broken.csv")
+    assert [a.title for a in report.articles] == ["How to pay?"]
+    assert len(report.problems) == 1
+    assert report.problems[0].line == 3
+    assert "unreadable CSV from here on" in report.problems[0].message
+
+
+def test_a_long_answer_within_the_article_limit_imports() -> None:
+    answer = "Step. " * 30_000  # 180,000 characters: over the csv module's default field limit
+    report = parse_csv(f"question,answer\nThe long one,\"{answer}\"\n")
+    assert report.ok and len(report.articles[0].body_markdown) == len(answer.strip())
