@@ -15,6 +15,7 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from knowledge_base.article import Article, Language, check_article
@@ -34,53 +35,77 @@ class Topic:
 
 
 TOPICS: tuple[Topic, ...] = (
-    Topic("refund", "refund", "退款", ("refund", "money back", "reimbursement", "original payment"),
+    Topic("refund", "refund", "退款",
+          ("refund", "money back", "reimbursement", "original payment"),
           ("退款", "原路退回", "退款申请", "到账")),
-    Topic("return", "return an item", "退货", ("return", "return label", "parcel", "warehouse"),
+    Topic("return", "return an item", "退货",
+          ("return", "return label", "parcel", "warehouse"),
           ("退货", "寄回", "退货地址", "快递单号")),
-    Topic("exchange", "exchange a product", "换货", ("exchange", "size", "colour", "replacement"),
+    Topic("exchange", "exchange a product", "换货",
+          ("exchange", "size", "colour", "replacement"),
           ("换货", "尺码", "颜色", "更换")),
-    Topic("shipping", "shipping times", "配送时效", ("shipping", "courier", "tracking number", "dispatch"),
+    Topic("shipping", "shipping times", "配送时效",
+          ("shipping", "courier", "tracking number", "dispatch"),
           ("配送", "快递", "物流", "发货")),
-    Topic("delay", "delayed deliveries", "物流延迟", ("delay", "late delivery", "weather", "backlog"),
+    Topic("delay", "delayed deliveries", "物流延迟",
+          ("delay", "late delivery", "weather", "backlog"),
           ("延迟", "还没到", "催件", "物流停滞")),
-    Topic("password", "reset your password", "重置密码", ("password", "reset link", "login", "sign in"),
+    Topic("password", "reset your password", "重置密码",
+          ("password", "reset link", "login", "sign in"),
           ("密码", "重置", "登录", "找回密码")),
-    Topic("account", "manage your account", "账户管理", ("account", "profile", "username", "email address"),
+    Topic("account", "manage your account", "账户管理",
+          ("account", "profile", "username", "email address"),
           ("账户", "账号", "个人资料", "昵称")),
-    Topic("two-factor", "two-factor authentication", "两步验证", ("verification code", "authenticator", "sms code", "security"),
+    Topic("two-factor", "two-factor authentication", "两步验证",
+          ("verification code", "authenticator", "sms code", "security"),
           ("验证码", "两步验证", "短信", "安全")),
-    Topic("invoice", "invoices and receipts", "发票", ("invoice", "receipt", "tax number", "company name"),
+    Topic("invoice", "invoices and receipts", "发票",
+          ("invoice", "receipt", "tax number", "company name"),
           ("发票", "电子发票", "税号", "抬头")),
-    Topic("subscription", "subscription plans", "会员订阅", ("subscription", "plan", "renewal", "billing cycle"),
+    Topic("subscription", "subscription plans", "会员订阅",
+          ("subscription", "plan", "renewal", "billing cycle"),
           ("订阅", "会员", "自动续费", "套餐")),
-    Topic("cancel", "cancel an order", "取消订单", ("cancel", "cancellation", "order status", "pending"),
+    Topic("cancel", "cancel an order", "取消订单",
+          ("cancel", "cancellation", "order status", "pending"),
           ("取消订单", "待发货", "订单状态", "撤销")),
-    Topic("payment", "payment methods", "支付方式", ("payment", "credit card", "paypal", "bank transfer"),
+    Topic("payment", "payment methods", "支付方式",
+          ("payment", "credit card", "paypal", "bank transfer"),
           ("支付", "微信支付", "支付宝", "银行卡")),
-    Topic("coupon", "coupons and discounts", "优惠券", ("coupon", "discount code", "promotion", "voucher"),
+    Topic("coupon", "coupons and discounts", "优惠券",
+          ("coupon", "discount code", "promotion", "voucher"),
           ("优惠券", "折扣", "满减", "促销")),
-    Topic("warranty", "warranty and repairs", "保修", ("warranty", "repair", "defect", "service centre"),
+    Topic("warranty", "warranty and repairs", "保修",
+          ("warranty", "repair", "defect", "service centre"),
           ("保修", "维修", "故障", "售后")),
-    Topic("address", "change your delivery address", "修改收货地址", ("address", "postcode", "apartment", "recipient"),
+    Topic("address", "change your delivery address", "修改收货地址",
+          ("address", "postcode", "apartment", "recipient"),
           ("收货地址", "邮编", "收件人", "修改地址")),
-    Topic("points", "reward points", "积分", ("points", "rewards", "loyalty", "redeem"),
+    Topic("points", "reward points", "积分",
+          ("points", "rewards", "loyalty", "redeem"),
           ("积分", "兑换", "等级", "权益")),
-    Topic("gift-card", "gift cards", "礼品卡", ("gift card", "balance", "activation", "expiry"),
+    Topic("gift-card", "gift cards", "礼品卡",
+          ("gift card", "balance", "activation", "expiry"),
           ("礼品卡", "余额", "激活", "有效期")),
-    Topic("app", "app troubleshooting", "App 故障", ("app", "crash", "update", "cache"),
+    Topic("app", "app troubleshooting", "App 故障",
+          ("app", "crash", "update", "cache"),
           ("闪退", "更新", "缓存", "卡顿")),
-    Topic("notifications", "notification settings", "消息通知", ("notification", "push", "email alerts", "unsubscribe"),
+    Topic("notifications", "notification settings", "消息通知",
+          ("notification", "push", "email alerts", "unsubscribe"),
           ("通知", "推送", "消息提醒", "退订")),
-    Topic("privacy", "privacy and your data", "隐私与数据", ("privacy", "personal data", "export", "delete account"),
+    Topic("privacy", "privacy and your data", "隐私与数据",
+          ("privacy", "personal data", "export", "delete account"),
           ("隐私", "个人信息", "数据导出", "注销账号")),
-    Topic("damaged", "damaged items", "商品破损", ("damaged", "broken", "photo", "claim"),
+    Topic("damaged", "damaged items", "商品破损",
+          ("damaged", "broken", "photo", "claim"),
           ("破损", "损坏", "拍照", "理赔")),
-    Topic("customs", "customs and duties", "海关与关税", ("customs", "duties", "import tax", "declaration"),
+    Topic("customs", "customs and duties", "海关与关税",
+          ("customs", "duties", "import tax", "declaration"),
           ("海关", "关税", "清关", "申报")),
-    Topic("stock", "out of stock items", "缺货与补货", ("stock", "restock", "waitlist", "availability"),
+    Topic("stock", "out of stock items", "缺货与补货",
+          ("stock", "restock", "waitlist", "availability"),
           ("缺货", "补货", "到货通知", "库存")),
-    Topic("contact", "contact customer support", "联系客服", ("support", "live chat", "phone", "opening hours"),
+    Topic("contact", "contact customer support", "联系客服",
+          ("support", "live chat", "phone", "opening hours"),
           ("客服", "在线客服", "电话", "工作时间")),
 )
 
@@ -110,9 +135,9 @@ EN_PRODUCTS = (
     "bluetooth speaker", "hair dryer", "running shoes", "office chair", "tablet stand",
 )
 ZH_PRODUCTS = (
-    "蓝牙耳机", "智能手表", "空气净化器", "电饭煲", "扫地机器人", "电子书阅读器", "手机壳", "充电宝",
-    "升降桌", "咖啡研磨机", "婴儿推车", "瑜伽垫", "电动牙刷", "游戏鼠标", "登山包", "净水器",
-    "台灯", "蓝牙音箱", "吹风机", "跑步鞋", "办公椅", "平板支架",
+    "蓝牙耳机", "智能手表", "空气净化器", "电饭煲", "扫地机器人", "电子书阅读器", "手机壳",
+    "充电宝", "升降桌", "咖啡研磨机", "婴儿推车", "瑜伽垫", "电动牙刷", "游戏鼠标",
+    "登山包", "净水器", "台灯", "蓝牙音箱", "吹风机", "跑步鞋", "办公椅", "平板支架",
 )
 EN_CITIES = (
     "Shanghai", "Beijing", "Shenzhen", "Guangzhou", "Chengdu", "Hangzhou", "Singapore", "London",
@@ -175,6 +200,12 @@ def generate_queries(count: int, language: Language, seed: int = 11) -> list[str
     """Customer questions in one language about the generated topics."""
     rng = random.Random(seed)
     queries = []
+    template: Sequence[str]
+    words: Sequence[str]
+    filler: Sequence[str]
+    verbs: Sequence[str]
+    products: Sequence[str]
+    cities: Sequence[str]
     for _ in range(count):
         topic = rng.choice(TOPICS)
         if language == "zh":
@@ -227,7 +258,8 @@ def _sentence(rng: random.Random, templates: Sequence[str], words: Sequence[str]
               cities: Sequence[str]) -> str:
     """One filled-in sentence template."""
     # Model codes give the vocabulary the long tail of rare terms real help centres have.
-    code = f"{rng.choice('ABCDEFGHKMNPRSTXZ')}{rng.choice('ABCDEFGHKMNPRSTXZ')}{rng.randint(100, 9999)}"
+    letters = "ABCDEFGHKMNPRSTXZ"
+    code = f"{rng.choice(letters)}{rng.choice(letters)}{rng.randint(100, 9999)}"
     return rng.choice(templates).format(
         topic=rng.choice(words), filler=rng.choice(filler), filler2=rng.choice(filler),
         verb=rng.choice(verbs), verb2=rng.choice(verbs), verb3=rng.choice(verbs),
@@ -308,14 +340,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{'memory: retained by index':<30} {retained / 2**20:8.1f} MiB  "
               f"(peak while building {peak / 2**20:.1f} MiB)")
 
-    for language in ("zh", "en"):
+    languages: tuple[Language, ...] = ("zh", "en")
+    for language in languages:
         queries = generate_queries(args.queries, language, args.seed)
         index.search(queries[0])  # the first query after a change computes the length norms
         print(_latency_line(f"query {language}, all languages",
-                            *_time_each(lambda q: index.search(q), queries)))
+                            *_time_each(index.search, queries)))
         print(_latency_line(f"query {language}, {language} only",
-                            *_time_each(lambda q, lang=language: index.search(q, language=lang),
-                                        queries)))
+                            *_time_each(partial(index.search, language=language), queries)))
 
     rng = random.Random(args.seed)
     edits = [rng.choice(articles) for _ in range(args.edits)]

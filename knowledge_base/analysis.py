@@ -145,7 +145,8 @@ class TextAnalyzer:
 
     def _cut(self) -> Callable[..., Iterable[str]]:
         """jieba's search-mode cut: whole words plus the shorter dictionary words inside them."""
-        return segmenter().cut_for_search
+        cut: Callable[..., Iterable[str]] = segmenter().cut_for_search
+        return cut
 
     def _stemmer(self) -> snowballstemmer.stemmer:
         """This thread's English Snowball stemmer."""

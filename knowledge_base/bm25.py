@@ -44,11 +44,13 @@ def idf(document_frequency: int, document_count: int) -> float:
 def length_norms(
     field_lengths: FloatArray, average_lengths: npt.NDArray[np.float64], params: BM25Params
 ) -> FloatArray:
-    """Per field and document, boost / (1 - b + b * length / average length) (shape fields x docs)."""
+    """Per field (rows) and document: boost / (1 - b + b * length / average length)."""
     # A field no document uses (no tags anywhere) has no terms to weigh; avoid dividing by zero.
     averages = np.where(average_lengths > 0, average_lengths, 1.0)
     norms = (1.0 - params.b) + params.b * field_lengths / averages[:, None]
-    return (np.asarray(params.boosts, dtype=np.float32)[:, None] / norms).astype(np.float32)
+    boosts = np.asarray(params.boosts, dtype=np.float32)[:, None]
+    norm_array: FloatArray = (boosts / norms).astype(np.float32)
+    return norm_array
 
 
 def term_scores(
@@ -56,4 +58,5 @@ def term_scores(
 ) -> FloatArray:
     """BM25F score of one term for each posting: field frequencies (fields x n) times norms."""
     weighted = (term_frequencies * norms).sum(axis=0)
-    return term_idf * weighted * (params.k1 + 1.0) / (weighted + params.k1)
+    scores: FloatArray = term_idf * weighted * (params.k1 + 1.0) / (weighted + params.k1)
+    return scores

@@ -320,4 +320,4 @@ def _status(value: object, *, default: Status) -> Status:
     if status not in STATUSES:
         raise ArticleError(f"unknown status {value!r}; expected one of {', '.join(STATUSES)}",
                            field="status")
-    return status  # type: ignore[return-value]
+    return status

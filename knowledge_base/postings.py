@@ -214,7 +214,7 @@ class PostingStore:
         return 0 <= slot < self.slot_count and bool(self._live[slot])
 
     def stats(self) -> StoreStats:
-        """Counts and the bytes held in arrays (Python objects such as the vocabulary not included)."""
+        """Counts, and the bytes held in arrays (not Python objects such as the vocabulary)."""
         forward_bytes = sum(ids.nbytes for ids in self._forward if ids is not None)
         arrays = (self._live, self._groups, self._lengths, self._document_frequency,
                   self._offsets, self._docs, self._frequencies)

@@ -1,4 +1,4 @@
-"""Full-text search over published articles: BM25F ranking, language filter, highlighted snippets."""
+"""Full-text search of published articles: BM25F ranking, language filter, highlighted snippets."""
 from __future__ import annotations
 
 import threading

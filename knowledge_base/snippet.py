@@ -79,7 +79,7 @@ def _joined(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 
 def _best_window(matches: Sequence[Match], width: int) -> tuple[int, int]:
-    """Indexes of the first and last match of the window with most distinct terms, then most hits."""
+    """First and last match index of the window with most distinct terms, then most matches."""
     best, best_key = (0, 0), (0, 0)
     in_window: dict[str, int] = {}
     last = -1

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge_base.article import ArticleError, normalize_body
+from knowledge_base.article import ArticleError, Language, Status, normalize_body
 from knowledge_base.formats import (
     parse_csv,
     parse_markdown_article,
@@ -89,10 +89,10 @@ tag_lists = st.lists(
 @given(title=titles, body=bodies, tags=tag_lists, language=st.sampled_from(["zh", "en"]),
        status=st.sampled_from(["draft", "published"]))
 def test_any_valid_article_survives_a_markdown_round_trip(
-    title: str, body: str, tags: list[str], language: str, status: str
+    title: str, body: str, tags: list[str], language: Language, status: Status
 ) -> None:
-    original = make_article(None, title, body, language, slug="a", tags=tuple(tags),  # type: ignore[arg-type]
-                            status=status)  # type: ignore[arg-type]
+    original = make_article(None, title, body, language, slug="a", tags=tuple(tags),
+                            status=status)
     again = parse_markdown_article(render_markdown_article(original), "a", updated_at=WHEN)
     assert again == original
 
@@ -100,8 +100,10 @@ def test_any_valid_article_survives_a_markdown_round_trip(
 def test_csv_rows_become_articles_and_bad_rows_are_reported_by_line(fixtures) -> None:
     text = (fixtures / "faq.csv").read_text(encoding="utf-8")
     seen: list[tuple[int, int]] = []
-    report = parse_csv(text, source="faq.csv", default_status="published", progress=lambda d, t: seen.append((d, t)))
-    assert [a.title for a in report.articles] == ["怎么修改收货地址？", "How long does shipping take?"]
+    report = parse_csv(text, source="faq.csv", default_status="published",
+                       progress=lambda done, total: seen.append((done, total)))
+    assert [a.title for a in report.articles] == [
+        "怎么修改收货地址？", "How long does shipping take?"]
     first, second = report.articles
     assert first.body_markdown == "在订单发货前，进入**订单详情**\n点击“修改地址”即可。"
     assert (first.language, first.slug, first.tags) == ("zh", "怎么修改收货地址", ("地址",))
@@ -127,9 +129,11 @@ def test_a_csv_without_the_needed_columns_is_refused_as_a_whole() -> None:
     report = parse_csv("name,email\nAnn,ann@example.com\n", source="people.csv")
     assert report.articles == []
     assert [str(p) for p in report.problems] == [
-        "people.csv:1: header must name the question and answer column(s); found ['name', 'email']"
+        "people.csv:1: header must name the question and answer column(s);"
+        " found ['name', 'email']"
     ]
-    assert [str(p) for p in parse_csv("", source="e.csv").problems] == ["e.csv:1: the file is empty"]
+    empty = parse_csv("", source="e.csv")
+    assert [str(p) for p in empty.problems] == ["e.csv:1: the file is empty"]
 
 
 def test_csv_export_reads_back_without_loss() -> None:

@@ -16,7 +16,8 @@ from knowledge_base.io import (
 
 def test_a_folder_of_markdown_files_becomes_articles(fixtures: Path) -> None:
     progress: list[tuple[int, int]] = []
-    report = import_markdown_folder(fixtures / "articles", progress=lambda d, t: progress.append((d, t)))
+    report = import_markdown_folder(
+        fixtures / "articles", progress=lambda done, total: progress.append((done, total)))
     assert report.ok
     assert [a.slug for a in report.articles] == [
         "holiday-shipping", "refund-policy", "refunds", "reset-password"]

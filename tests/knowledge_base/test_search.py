@@ -16,7 +16,8 @@ REFUND_ZH = make_article(
     tags=("退款",),
 )
 SHIPPING_ZH = make_article(
-    2, "配送时效", "下单后48小时内发货，快递一般2到4天送达。偏远地区可能延迟。", "zh", tags=("配送",)
+    2, "配送时效", "下单后48小时内发货，快递一般2到4天送达。偏远地区可能延迟。", "zh",
+    tags=("配送",),
 )
 REFUND_EN = make_article(
     3, "How do refunds work?",
