@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -106,6 +107,7 @@ _INSERT_MESSAGE = insert(messages).returning(messages.c.id)
 _INSERT_EVENT = insert(events_log)
 
 PREVIEW_CHARS = 160
+_LATE_CALLBACK_DELAYS = (0.5, 2.0, 5.0)
 DEFAULT_QUEUE = "General"
 
 # Delivery only moves forward; a late "sent" callback must not undo "delivered".
@@ -173,6 +175,7 @@ class Actions:
         self.settings = settings
         self.attachments = attachments
         self.clock = clock
+        self._background: set[asyncio.Task[None]] = set()
 
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -211,12 +214,23 @@ class Actions:
         now = self.clock()
 
         def tx(conn: Connection) -> Any:
-            dup = conn.execute(
-                _SELECT_DUPLICATE, {"b_channel": msg.channel, "b_external_id": msg.external_id}
-            ).first()
+            dup = conn.execute(_SELECT_DUPLICATE, {"b_channel": msg.channel, "b_external_id": msg.external_id}).first()
             if dup is not None:
                 return DeliverResult(dup.id, dup.conversation_id, dup.customer_id, duplicate=True, seq=dup.seq)
             customer_id, identity_id = self._identify(conn, msg, now)
+            opt = msg.metadata.get("opt_out")
+            if opt in ("stop", "start"):
+                # STOP/START replies are the law for SMS: record them on the identity replies go to.
+                conn.execute(update(identities).where(identities.c.id == identity_id).values(opted_out=opt == "stop"))
+                self._log(
+                    conn,
+                    customer_id,
+                    None,
+                    f"customer.opted_{'out' if opt == 'stop' else 'in'}",
+                    "customer",
+                    {"channel": msg.channel},
+                    now,
+                )
             conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
             bumped = conn.execute(
                 _BUMP_INBOUND, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
@@ -404,9 +418,7 @@ class Actions:
     ) -> tuple[Any, str | None]:
         if status is None:
             row = conn.execute(
-                select(conversations.c.status, conversations.c.resolved_at).where(
-                    conversations.c.id == conversation_id
-                )
+                select(conversations.c.status, conversations.c.resolved_at).where(conversations.c.id == conversation_id)
             ).one()
             status, resolved_at = row.status, row.resolved_at
         if status != ConversationStatus.RESOLVED.value:
@@ -757,6 +769,36 @@ class Actions:
             [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "reopened")]
         )
 
+    async def handoff(self, conversation_id: int, reason: str, details: dict[str, Any] | None = None) -> bool:
+        """The bot steps aside: the conversation joins the queue, with the reason shown to agents."""
+        now = self.clock()
+
+        def tx(conn: Connection) -> Any:
+            conv = self._conversation_row(conn, conversation_id)
+            if conv.status != ConversationStatus.BOT.value:
+                return None
+            conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.status == ConversationStatus.BOT.value)
+                .values(status=ConversationStatus.QUEUED.value, enqueued_at=now, handoff_reason=reason, updated_at=now)
+            )
+            self._log(
+                conn,
+                conv.customer_id,
+                conversation_id,
+                "conversation.handoff",
+                "bot",
+                {"reason": reason, **(details or {})},
+                now,
+            )
+            return conv
+
+        conv = await self.db.run_write(tx)
+        if conv is None:
+            return False
+        await self._publish([ConversationChanged(conversation_id, conv.customer_id, "queued", None, "handoff")])
+        return True
+
     @staticmethod
     def _check_owner(conv: Any, actor: Actor) -> None:
         if actor.kind != "agent" or actor.is_supervisor:
@@ -862,7 +904,7 @@ class Actions:
         await self._publish([DeliveryChanged(message_id, row.conversation_id, status)])
         return status
 
-    async def record_delivery(self, update_: DeliveryUpdate) -> None:
+    async def record_delivery(self, update_: DeliveryUpdate, *, _attempt: int = 0) -> None:
         """Apply a provider's later status (callback, bounce, read receipt) to an outbound message."""
         now = self.clock()
 
@@ -877,7 +919,8 @@ class Actions:
                 )
             ).first()
             if row is None:
-                log.info("delivery update for unknown %s message %s", update_.channel, update_.external_id)
+                if _attempt >= len(_LATE_CALLBACK_DELAYS):
+                    log.info("delivery update for unknown %s message %s", update_.channel, update_.external_id)
                 return None
             current = DeliveryStatus(row.delivery_status)
             if update_.status is not DeliveryStatus.FAILED and current in _DELIVERY_RANK:
@@ -894,6 +937,15 @@ class Actions:
         row = await self.db.run_write(tx)
         if row is not None:
             await self._publish([DeliveryChanged(row.id, row.conversation_id, update_.status.value)])
+        elif _attempt < len(_LATE_CALLBACK_DELAYS):
+            # A provider can report a status before the send result naming its id is written.
+            task = asyncio.create_task(self._retry_delivery(update_, _attempt))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _retry_delivery(self, update_: DeliveryUpdate, attempt: int) -> None:
+        await asyncio.sleep(_LATE_CALLBACK_DELAYS[attempt])
+        await self.record_delivery(update_, _attempt=attempt + 1)
 
     # ---------------------------------------------------------------- agents and sessions
 

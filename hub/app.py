@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 
 from aiohttp import web
 

@@ -1,4 +1,5 @@
 """The `kefu` command: serve, migrate, agent add, bot eval."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,11 +26,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _serve(args: argparse.Namespace) -> int:
     from hub.app import create_app
+    from hub.channel_setup import channels_from_env
     from hub.demo import seed_on_startup
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    app = create_app(settings, extra_channels=channels_from_env())
     if args.demo:
         app.on_startup.append(seed_on_startup)
     where = settings.effective_database_url.split("@")[-1]
