@@ -32,6 +32,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def self_signed_certificate(cert: Path, key: Path, name: str = "localhost") -> None:
+    """Write a throwaway self-signed certificate and key (openssl CLI) for loopback TLS tests."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name},IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+
+
 @dataclass
 class Dovecot:
     """A running dovecot: where it listens, who may log in, and where the user's mail lives."""
@@ -44,6 +53,7 @@ class Dovecot:
     mail_gid: int
     host: str = "127.0.0.1"
     capabilities: str | None = None
+    tls_port: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -137,6 +147,15 @@ class Dovecot:
             users = f"default_internal_user = {me}\ndefault_login_user = {me}\n"
             chroot = "  chroot =\n"
         capability = f"imap_capability = {self.capabilities}\n" if self.capabilities else ""
+        if self.tls_port:
+            tls = f"ssl = yes\nssl_cert = <{root}/tls/cert.pem\nssl_key = <{root}/tls/key.pem\n"
+            imaps = (
+                f"  inet_listener imaps {{\n    address = {self.host}\n    port = {self.tls_port}\n"
+                "    ssl = yes\n  }\n"
+            )
+        else:
+            tls = "ssl = no\n"
+            imaps = "  inet_listener imaps {\n    port = 0\n  }\n"
         return (
             f"base_dir = {root}/run\n"
             f"state_dir = {root}/state\n"
@@ -145,7 +164,7 @@ class Dovecot:
             "protocols = imap\n"
             "shutdown_clients = yes\n"
             f"listen = {self.host}\n"
-            "ssl = no\n"
+            f"{tls}"
             "disable_plaintext_auth = no\n"
             "auth_mechanisms = plain login\n"
             "auth_failure_delay = 0\n"
@@ -160,7 +179,7 @@ class Dovecot:
             "service imap-login {\n"
             f"{chroot}"
             f"  inet_listener imap {{\n    address = {self.host}\n    port = {self.port}\n  }}\n"
-            "  inet_listener imaps {\n    port = 0\n  }\n}\n"
+            f"{imaps}}}\n"
             "service anvil {\n  chroot =\n}\n"
         )
 
@@ -170,8 +189,12 @@ def running_dovecot(
     user: str = "support@example.com",
     password: str = "s3cret-imap",
     capabilities: str | None = None,
+    tls: bool = False,
 ) -> Iterator[Dovecot]:
-    """Start a dovecot with one passwd-file user on a free loopback port; remove everything afterwards."""
+    """Start a dovecot with one passwd-file user on a free loopback port; remove everything afterwards.
+
+    With `tls`, an implicit-TLS listener with a fresh self-signed certificate runs on `tls_port` as well.
+    """
     if dovecot_binary() is None:
         raise RuntimeError("dovecot binary not found (apt-get install -y dovecot-imapd)")
     # pytest's tmp_path is 0700 under root, which dovecot's unprivileged processes cannot enter
@@ -187,9 +210,12 @@ def running_dovecot(
     if os.geteuid() == 0:
         os.chown(root / "mail", uid, gid)
     (root / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
+    if tls:
+        (root / "tls").mkdir()
+        self_signed_certificate(root / "tls" / "cert.pem", root / "tls" / "key.pem")
     server = Dovecot(
         root=root, port=free_port(), user=user, password=password,
-        mail_uid=uid, mail_gid=gid, capabilities=capabilities,
+        mail_uid=uid, mail_gid=gid, capabilities=capabilities, tls_port=free_port() if tls else None,
     )
     server.start()
     try:

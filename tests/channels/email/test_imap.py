@@ -128,3 +128,37 @@ async def test_a_wrong_password_delivers_nothing_keeps_trying_and_never_logs_the
             await channel.stop()
     assert hub.delivered == [] and dovecot.flags_of(name) is None
     assert "wrong-password-123" not in caplog.text
+
+
+async def test_imap_over_tls_reads_mail_and_refuses_an_unverified_certificate(
+    hub: RecordingHub, caplog: pytest.LogCaptureFixture,
+) -> None:
+    if dovecot_binary() is None:
+        pytest.skip("Debian's dovecot is not installed (apt-get install -y dovecot-imapd)")
+    with running_dovecot(tls=True) as server:
+        assert server.tls_port is not None
+        name = server.deliver(fixture("gb18030_alternative.eml"))
+
+        def over_tls(validate: bool) -> EmailChannel:
+            imap = ImapSettings(host=server.host, port=server.tls_port or 0, security="tls", username=server.user,
+                                password=server.password, timeout=5, validate_certs=validate)
+            return EmailChannel(EmailConfig(from_address="support@example.com",
+                                            mailboxes=(Mailbox(server.user, imap=imap),)),
+                                reconnect_min=0.1, reconnect_max=0.5)
+
+        strict = over_tls(validate=True)  # self-signed: the handshake must fail, and nothing is read
+        with caplog.at_level(logging.WARNING):
+            await strict.start(hub.port)
+            try:
+                await until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text)
+            finally:
+                await strict.stop()
+        assert hub.delivered == [] and server.flags_of(name) is None
+
+        trusting = over_tls(validate=False)
+        await trusting.start(hub.port)
+        try:
+            await until(lambda: server.flags_of(name) == "S")
+        finally:
+            await trusting.stop()
+    assert [m.text for m in hub.delivered] == ["发票抬头写错了：应为「𠀾鑫科技有限公司」😀，请重开。"]

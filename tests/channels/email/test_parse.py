@@ -1,11 +1,14 @@
 """Real-world mail, as customers' clients write it, becomes the message the hub and the bot should see."""
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from channels.base import DeliveryStatus, InboundMessage
 from channels.email.ids import SYNTHETIC_DOMAIN
 from channels.email.parse import MalformedEmail, OwnEmail, classify_email, malformed_to_inbound, parse_email
 from channels.email.reports import DeliveryReport
-from tests.channels.email.conftest import fixture
+from tests.channels.email.conftest import FIXTURES, fixture
 
 
 def inbound(name: str, **options: object) -> InboundMessage:
@@ -234,3 +237,20 @@ def test_parse_email_ignores_report_detection_for_callers_that_want_the_text() -
     assert isinstance(parsed, InboundMessage)
     assert parsed.automated
     assert "could not\nbe delivered" in parsed.text
+
+
+@given(
+    name=st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.eml"))),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=0.999), st.integers(0, 255)), max_size=8),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_no_mail_however_damaged_makes_the_parser_raise(name: str, cut: float, flips: list[tuple[float, int]]) -> None:
+    raw = bytearray(fixture(name))
+    for where, value in flips:
+        raw[int(where * len(raw))] = value
+    damaged = bytes(raw[: max(1, int(cut * len(raw)))])
+    parsed = classify_email(damaged, envelope_sender="mta@example.com")
+    assert isinstance(parsed, InboundMessage | DeliveryReport | OwnEmail | MalformedEmail)
+    if isinstance(parsed, MalformedEmail):
+        assert parsed.raw == damaged

@@ -1,17 +1,23 @@
 """Replies go out through the SMTP relay; what the relay says decides whether the outbox retries."""
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from email import message_from_bytes
 from email.policy import default
+from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import SMTP
 
 from channels.base import Attachment, Button, DeliveryStatus, OutboundMessage, ThreadHint
 from channels.email.adapter import EmailChannel
 from channels.email.compose import outbound_message_id
 from channels.email.config import EmailConfig, Mailbox, SmtpSettings
 from tests.channels.email.conftest import RecordingHub, SinkServer, envelope_text, free_port
+from tests.fakes.dovecot import self_signed_certificate
 
 
 def config_for(sink_port: int) -> EmailConfig:
@@ -136,3 +142,42 @@ async def test_a_recipient_that_is_not_one_address_fails_for_good_and_nothing_is
     assert result.status is DeliveryStatus.FAILED and not result.retryable
     assert result.error is not None and result.error.startswith("cannot compose")
     assert smtp_sink.received == []
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> ssl.SSLContext:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    self_signed_certificate(cert, key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_replies_go_out_over_starttls_or_implicit_tls(
+    hub: RecordingHub, certificate: ssl.SSLContext, security: str,
+) -> None:
+    sink = SinkServer(host="127.0.0.1", port=free_port())
+    if security == "starttls":
+        server = await asyncio.get_running_loop().create_server(
+            lambda: SMTP(sink, tls_context=certificate, require_starttls=True), sink.host, sink.port)
+    else:
+        server = await asyncio.get_running_loop().create_server(
+            lambda: SMTP(sink), sink.host, sink.port, ssl=certificate)
+    try:
+        results = []
+        for validate in (True, False):  # the relay's certificate is self-signed
+            smtp = SmtpSettings(host=sink.host, port=sink.port, security=security, timeout=5,
+                                validate_certs=validate)
+            email = EmailChannel(replace(config_for(sink.port), smtp=smtp))
+            await email.start(hub.port)
+            results.append(await email.send(answer()))
+            await email.stop()
+    finally:
+        server.close()
+        await server.wait_closed()
+    refused, sent = results
+    assert refused.status is DeliveryStatus.FAILED and refused.retryable
+    assert refused.error is not None and "CERTIFICATE_VERIFY_FAILED" in refused.error
+    assert sent.ok
+    assert len(sink.received) == 1
