@@ -334,8 +334,9 @@ def _collect_alternative(children: list[Message], body: _Body) -> None:
             richest = child
     if richest is not None:
         _collect(richest, html)
-    # plain text the sender wrote beats text we derive from their HTML
-    body.plain.extend(plain.plain or html.plain)
+    # plain text the sender wrote beats text we derive from their HTML, unless some client left it empty
+    wrote_plain = any(text.strip() for text in plain.plain)
+    body.plain.extend(plain.plain if wrote_plain else html.plain)
     body.html.extend(html.html)
     body.attachments.extend(html.attachments or plain.attachments)
 

@@ -254,3 +254,15 @@ def test_no_mail_however_damaged_makes_the_parser_raise(name: str, cut: float, f
     assert isinstance(parsed, InboundMessage | DeliveryReport | OwnEmail | MalformedEmail)
     if isinstance(parsed, MalformedEmail):
         assert parsed.raw == damaged
+
+
+def test_an_empty_plain_alternative_falls_back_to_the_html() -> None:
+    raw = (
+        "From: shop-app@example.com\r\nTo: support@kefu.example\r\nSubject: app feedback\r\n"
+        "Message-ID: <app-1@example.com>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/alternative; boundary=A\r\n\r\n"
+        "--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n \r\n"
+        "--A\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div>APP 闪退了，iOS 17。</div>\r\n--A--\r\n"
+    ).encode()
+    parsed = classify_email(raw)
+    assert isinstance(parsed, InboundMessage) and parsed.text == "APP 闪退了，iOS 17。"
