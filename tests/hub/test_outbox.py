@@ -1,12 +1,15 @@
 """Replies are stored before they are sent; a provider outage delays them but loses nothing."""
+
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import insert
 
 from channels.base import Capabilities, DeliveryStatus, HubPort, InboundMessage, OutboundMessage, SendResult
 from hub.actions import SYSTEM, Actions
@@ -15,6 +18,7 @@ from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.events import InProcessBus
 from hub.keys import ACTIONS, DATABASE, QUERIES
+from hub.storage.tables import Message
 
 
 class FlakyProvider:
@@ -99,15 +103,34 @@ async def test_retries_stop_after_the_limit(aiohttp_client: Any, settings: Setti
 async def test_a_send_interrupted_by_a_crash_is_picked_up_again(aiohttp_client: Any, settings: Settings) -> None:
     provider = FlakyProvider(failures=0)
     hub = await start_hub(aiohttp_client, settings, provider)
-    # Another hub process on the same database stores a reply, claims it, and dies mid-send:
-    # the row stays "sending" and its lease runs out.
+    # Another hub process stored a reply, claimed it and died mid-send: the row is left "sending"
+    # with a lease that has run out. Write exactly that state.
     other = Actions(hub.app[DATABASE], InProcessBus(), settings, AttachmentStore(settings.data_dir / "other"))
     stored = await other.receive_inbound(
         InboundMessage(channel="sms", external_id="SMin2", sender="+15550009999", text="hello?")
     )
-    message_id = await other.post_reply(stored.conversation_id, SYSTEM, "We are here")
-    assert await other.claim_outbound(message_id, lease_s=0.2)
-    assert (await hub.app[QUERIES].message(message_id))["delivery_status"] == "sending"
+    now = other.clock()
+    stuck = (
+        insert(Message.__table__)
+        .returning(Message.__table__.c.id)
+        .values(
+            conversation_id=stored.conversation_id,
+            seq=2,
+            direction="out",
+            author="system",
+            channel="sms",
+            text="We are here",
+            attachments=[],
+            buttons=[],
+            meta={},
+            automated=False,
+            delivery_status="sending",
+            attempts=1,
+            next_attempt_at=now - timedelta(seconds=1),
+            created_at=now,
+        )
+    )
+    message_id = await hub.app[DATABASE].run_write(lambda conn: conn.execute(stuck).scalar_one())
 
     await wait_for_status(hub, message_id, "sent")
     assert provider.calls == 1
