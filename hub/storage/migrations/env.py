@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from hub.storage.tables import Base
+from hub.storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -11,7 +11,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
