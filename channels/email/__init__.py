@@ -1,5 +1,5 @@
 """Email channel: SMTP listener and IMAP polling in, SMTP relay out; pure MIME parsing and composing."""
-from channels.email.adapter import EmailChannel
+from channels.email.adapter import EmailChannel, channels_from_env
 from channels.email.compose import ComposeSettings, compose_email, outbound_message_id
 from channels.email.config import ConfigError, EmailConfig, ImapSettings, Mailbox, SmtpSettings
 from channels.email.ingest import Outcome
@@ -18,6 +18,7 @@ __all__ = [
     "Outcome",
     "OwnEmail",
     "SmtpSettings",
+    "channels_from_env",
     "classify_email",
     "compose_email",
     "malformed_to_inbound",

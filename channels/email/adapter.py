@@ -4,14 +4,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from aiohttp import web
 
 from channels.base import Capabilities, DeliveryStatus, HubPort, OutboundMessage, SendResult
 from channels.email.compose import ComposeSettings, compose_email, outbound_message_id
-from channels.email.config import EmailConfig
+from channels.email.config import EmailConfig, is_configured
 from channels.email.imap import MailboxPoller
 from channels.email.ingest import Ingestor, Outcome
 from channels.email.listener import SmtpListener
@@ -130,3 +130,10 @@ class EmailChannel:
                         result.retryable)
             return result
         return SendResult(status=DeliveryStatus.SENT, external_id=outbound_message_id(message, self.config.domain))
+
+
+def channels_from_env(env: Mapping[str, str] | None = None) -> list[EmailChannel]:
+    """The email channel the environment configures: none unless a KEFU_EMAIL_* setting asks for it."""
+    if not is_configured(env):
+        return []
+    return [EmailChannel(EmailConfig.from_env(env))]

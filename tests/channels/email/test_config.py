@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from channels.base import Channel
+from channels.email.adapter import channels_from_env
 from channels.email.config import ConfigError, EmailConfig, is_configured
 
 
@@ -88,3 +90,10 @@ def test_the_first_mailbox_stands_in_for_a_missing_from_address() -> None:
 def test_ipv6_listen_address() -> None:
     config = EmailConfig.from_env({"KEFU_EMAIL_FROM": "a@b.example", "KEFU_EMAIL_LISTEN": "[::1]:2525"})
     assert config.listen == ("::1", 2525)
+
+
+def test_the_hub_finds_the_channel_only_when_it_is_configured() -> None:
+    assert channels_from_env({}) == []
+    (channel,) = channels_from_env({"KEFU_EMAIL_FROM": "help@shop.example", "KEFU_EMAIL_LISTEN": "127.0.0.1:2525"})
+    assert channel.kind == "email" and channel.config.listen == ("127.0.0.1", 2525)
+    assert isinstance(channel, Channel) and channel.routes() == []
