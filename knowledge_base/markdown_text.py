@@ -27,10 +27,29 @@ _INLINE = re.compile(
 # inside a word (snake_case), as CommonMark decides who may open or close emphasis.
 _EMPHASIS = re.compile(r"(?<!\s)\*+|\*+(?!\s)|(?<![^\W_])_+|_+(?![^\W_])|(?<!\s)~~|~~(?!\s)")
 _TAG = re.compile(r"<[^>]*>")
+# A line that could start anything but a paragraph: heading, quote, list, rule, setext line,
+# fence, HTML, table delimiter, link definition, indented code.
+_BLOCK_START = re.compile(r"^(?: {0,3}(?:[#>*+\-=_|:<\[`~]|\d{1,9}[.)])| {4}| {0,3}\t)", re.M)
 
 
 def markdown_to_text(markdown: str) -> str:
     """One line per paragraph, heading, list item, table row or code line; no markup, no URLs."""
+    markdown = markdown.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    if _BLOCK_START.search(markdown):
+        return _parsed_text(markdown)
+    # Only paragraphs (typical of answers imported from spreadsheets): split them ourselves.
+    paragraphs: list[list[str]] = [[]]
+    for line in markdown.split("\n"):
+        if line.strip(" \t"):
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    texts = (inline_text("\n".join(paragraph).strip()) for paragraph in paragraphs)
+    return "\n".join(clean for text in texts if (clean := " ".join(text.split())))
+
+
+def _parsed_text(markdown: str) -> str:
+    """markdown_to_text for any Markdown, with the blocks found by markdown-it-py."""
     lines: list[str] = []
     row: list[str] | None = None
     for token in _PARSER.parse(markdown):

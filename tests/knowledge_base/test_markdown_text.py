@@ -1,7 +1,10 @@
 """What gets indexed and shown in snippets is the text a reader sees, not the markup."""
 from __future__ import annotations
 
-from knowledge_base.markdown_text import markdown_to_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge_base.markdown_text import _parsed_text, markdown_to_text
 
 
 def test_markup_links_and_images_are_reduced_to_their_words() -> None:
@@ -66,3 +69,22 @@ EVERYDAY_MARKDOWN = [
 def test_the_quick_inline_pass_agrees_with_markdown_it_on_everyday_markdown() -> None:
     for source in EVERYDAY_MARKDOWN:
         assert markdown_to_text(source).split("\n") == _markdown_it_inline_text(source), source
+
+
+def test_a_plain_spreadsheet_answer_reads_the_same_as_through_the_parser() -> None:
+    answer = "您好！\r\n退款会在 3 个工作日内**原路退回**。\r\n\r\n如有疑问请联系客服 &amp; 售后。"
+    assert markdown_to_text(answer).split("\n") == [
+        "您好！ 退款会在 3 个工作日内原路退回。", "如有疑问请联系客服 & 售后。"]
+    assert markdown_to_text(answer) == _parsed_text(answer)
+
+
+# Paragraph-only text skips markdown-it-py; whatever the text, both ways must agree.
+_MARKDOWN_PIECES = st.sampled_from(
+    [*"ab 退款\n\t*_`[]()<>!#&;\\-+=|:~1.)\u3000\r\0", "&amp;", "http://x", "  ", "\n\n"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_MARKDOWN_PIECES, max_size=40).map("".join), st.text(max_size=60)))
+def test_the_shortcut_for_paragraph_only_text_never_changes_the_result(source: str) -> None:
+    assert markdown_to_text(source) == _parsed_text(source)
