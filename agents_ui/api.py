@@ -22,7 +22,7 @@ from hub.actions import agent_actor
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
 from hub.http import field_str, json_error, path_int, read_json
-from hub.keys import ACTIONS, BUS, PUSH, QUERIES, SETTINGS
+from hub.keys import ACTIONS, BUS, MERGE, PUSH, QUERIES, SETTINGS
 from hub.passwords import hash_password_sync, verify_password
 from hub.queries import INBOX_VIEWS
 
@@ -207,6 +207,31 @@ async def patch_customer(request: web.Request) -> web.Response:
     data = await read_json(request)
     await request.app[ACTIONS].update_customer(customer_id, _actor(request), data)
     return web.json_response({"customer": await request.app[QUERIES].customer(customer_id)})
+
+
+@routes.post("/api/customers/{id}/merge")
+@requires()
+async def merge_customer(request: web.Request) -> web.Response:
+    """Merge this customer into another: {"into": other_id}; their histories become one."""
+    source_id = path_int(request, "id")
+    data = await read_json(request)
+    target_id = data.get("into")
+    if not isinstance(target_id, int) or isinstance(target_id, bool):
+        raise DomainError("'into' must be the id of the customer to merge into", code="invalid_field")
+    await request.app[MERGE].merge(source_id, target_id, _actor(request))
+    return web.json_response({"customer": await request.app[QUERIES].customer(target_id)})
+
+
+@routes.post("/api/customers/{id}/unmerge")
+@requires()
+async def unmerge_customer(request: web.Request) -> web.Response:
+    """Undo a merge: the customer gets back what the merge moved."""
+    source_id = path_int(request, "id")
+    target_id = await request.app[MERGE].unmerge(source_id, _actor(request))
+    queries = request.app[QUERIES]
+    return web.json_response(
+        {"customer": await queries.customer(source_id), "former_target": await queries.customer(target_id)}
+    )
 
 
 @routes.get("/api/customers/{id}/events")

@@ -18,7 +18,8 @@ from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.events import Event, InProcessBus, Typing
 from hub.http import error_middleware
-from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, OUTBOX, PUSH, QUERIES, SETTINGS
+from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
+from hub.merge import CustomerMerge
 from hub.outbox import OutboxDispatcher
 from hub.queries import Queries, conversation_recipient
 from hub.storage import migrate
@@ -129,6 +130,7 @@ def create_app(
     app[PUSH] = push
     app[CHANNELS] = channels
     app[OUTBOX] = outbox
+    app[MERGE] = CustomerMerge(database, bus, clock)
 
     bus.subscribe(push.on_event, name="agent-push")
     bus.subscribe(outbox.on_event, name="outbox")

@@ -14,6 +14,7 @@ from hub.storage.database import Database
 if TYPE_CHECKING:
     from agents_ui.push import AgentPush
     from channels.base import Channel
+    from hub.merge import CustomerMerge
     from hub.outbox import OutboxDispatcher
 
 SETTINGS = web.AppKey("kefu.settings", Settings)
@@ -21,6 +22,7 @@ DATABASE = web.AppKey("kefu.database", Database)
 BUS = web.AppKey("kefu.bus", InProcessBus)
 ACTIONS = web.AppKey("kefu.actions", Actions)
 QUERIES = web.AppKey("kefu.queries", Queries)
-CHANNELS: web.AppKey[dict[str, "Channel"]] = web.AppKey("kefu.channels", dict)
-OUTBOX: web.AppKey["OutboxDispatcher"] = web.AppKey("kefu.outbox")
-PUSH: web.AppKey["AgentPush"] = web.AppKey("kefu.push")
+CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("kefu.channels", dict)
+OUTBOX: web.AppKey[OutboxDispatcher] = web.AppKey("kefu.outbox")
+PUSH: web.AppKey[AgentPush] = web.AppKey("kefu.push")
+MERGE: web.AppKey["CustomerMerge"] = web.AppKey("kefu.merge")

@@ -94,6 +94,7 @@ def customer_dict(row: Row[Any]) -> dict[str, Any]:
         "tags": row.tags or [],
         "attributes": row.attributes or {},
         "notes": row.notes,
+        "merged_into_id": row.merged_into_id,
         "created_at": _iso(row.created_at),
         "last_seen_at": _iso(row.last_seen_at),
     }
@@ -225,6 +226,10 @@ class Queries:
                 )
             ).all()
         record = customer_dict(row)
+        # Last seen is derived from messages, so the hot inbound path never rewrites the customer row.
+        seen = [c.last_customer_message_at for c in convs if c.last_customer_message_at is not None]
+        if seen:
+            record["last_seen_at"] = _iso(max(seen))
         record["identities"] = [
             {"channel": i.channel, "address": _display_address(i.channel, i.address), "verified": i.verified,
              "opted_out": i.opted_out}
