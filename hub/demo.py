@@ -36,18 +36,18 @@ async def seed(actions: Actions, queries: Queries) -> bool:
     now = utcnow()
 
     old = await actions.receive_inbound(InboundMessage(
-        channel="email", external_id="<demo-1@customer.example>", sender="john.smith@example.com",
+        channel="email", external_id="demo-1@customer.example", sender="john.smith@example.com",
         sender_name="John Smith", text="Hello, how do I change the delivery address of order #1042?",
-        thread=ThreadHint(subject="Change delivery address", message_id="<demo-1@customer.example>"),
+        thread=ThreadHint(subject="Change delivery address", message_id="demo-1@customer.example"),
         received_at=now - timedelta(days=3),
     ))
     await actions.take_conversation(old.conversation_id, agent)
     await actions.add_note(old.conversation_id, agent, "Changed the address in the shop admin; told him by phone.")
     await actions.resolve(old.conversation_id, agent)
     await actions.receive_inbound(InboundMessage(
-        channel="email", external_id="<demo-2@customer.example>", sender="john.smith@example.com",
+        channel="email", external_id="demo-2@customer.example", sender="john.smith@example.com",
         sender_name="John Smith", text="My parcel still has not arrived, this is the second time I ask.",
-        thread=ThreadHint(subject="Where is my parcel?", message_id="<demo-2@customer.example>"),
+        thread=ThreadHint(subject="Where is my parcel?", message_id="demo-2@customer.example"),
     ))
     await actions.receive_inbound(InboundMessage(
         channel="webchat", external_id="demo:wang-1", sender="v:demo-wang-fang", sender_name="王芳",

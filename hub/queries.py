@@ -331,6 +331,7 @@ class Queries:
             if row is None:
                 raise NotFound(f"message {message_id} does not exist")
             thread = await self._thread(conn, row)
+            mailbox = await self._reply_from(conn, row)
         return OutboundMessage(
             message_id=row.id,
             conversation_id=row.conversation_id,
@@ -351,8 +352,23 @@ class Queries:
                 "automated": row.automated,
                 "opted_out": row.opted_out,
                 "attachment_hashes": [a.get("sha256") for a in (row.attachments or [])],
+                **({"mailbox": mailbox} if mailbox else {}),
             },
         )
+
+    async def _reply_from(self, conn: AsyncConnection, row: Row[Any]) -> str | None:
+        # Reply from the mailbox the customer last wrote to, when the channel said which one.
+        if row.channel != "email":
+            return None
+        meta = (
+            await conn.execute(
+                select(messages.c.meta)
+                .where(messages.c.conversation_id == row.conversation_id, messages.c.direction == "in")
+                .order_by(messages.c.seq.desc())
+                .limit(1)
+            )
+        ).scalar()
+        return (meta or {}).get("mailbox")
 
     async def _thread(self, conn: AsyncConnection, row: Row[Any]) -> ThreadHint | None:
         if row.channel != "email":
