@@ -1,0 +1,1 @@
+"""Seed data shipped with the analysers (read with importlib.resources)."""
