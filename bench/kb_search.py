@@ -13,7 +13,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -350,12 +350,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                             *_time_each(partial(index.search, language=language), queries)))
 
     rng = random.Random(args.seed)
-    edits = [rng.choice(articles) for _ in range(args.edits)]
+    current = {article.id: article for article in articles}
     wall, cpu = [], []
-    for version, article in enumerate(edits, start=2):
-        changed = Article(article.id, article.slug, article.title,
-                          article.body_markdown + "\n\nUpdated.", article.language,
-                          article.tags, "published", version, article.updated_at)
+    for changed in _edits(rng, current, args.edits):
         start_ns, start_cpu_ns = time.perf_counter_ns(), time.thread_time_ns()
         index.upsert(changed)
         cpu.append(time.thread_time_ns() - start_cpu_ns)
@@ -364,6 +361,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     index.compact()
     print(f"{'compact':<30} {(time.perf_counter() - start) * 1000:8.1f} ms")
+
+    # Storage moved on by another batch of edits that the live index has not seen.
+    unseen = {changed.id for changed in _edits(rng, current, args.edits)}
+    start, start_cpu = time.perf_counter(), time.process_time()
+    SearchIndex.build(current.values(), previous=index)
+    print(f"{f'rebuild, {len(unseen)} changed':<30} {time.perf_counter() - start:8.2f} s wall, "
+          f"{time.process_time() - start_cpu:.2f} s CPU  (reusing the live index)")
+
+
+def _edits(rng: random.Random, current: dict[int | None, Article], count: int) -> list[Article]:
+    """New versions of randomly chosen articles, recorded in `current` as storage would."""
+    changed = []
+    for _ in range(count):
+        article = current[rng.randint(1, len(current))]
+        edited = replace(article, body_markdown=article.body_markdown + "\n\nUpdated.",
+                         version=article.version + 1)
+        current[article.id] = edited
+        changed.append(edited)
+    return changed
 
 
 if __name__ == "__main__":

@@ -36,6 +36,15 @@ class FieldCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """What the store keeps of a document: term ids, their field frequencies, field lengths."""
+
+    term_ids: IntArray
+    frequencies: FloatArray  # fields x len(term_ids)
+    lengths: tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
 class StoreStats:
     """Sizes worth watching: documents, slots held by removed ones, terms, postings, bytes."""
 
@@ -62,7 +71,7 @@ class PostingStore:
         self._lengths = np.zeros((_FIELD_COUNT, 0), dtype=np.float32)
         self._length_sums = np.zeros(_FIELD_COUNT, dtype=np.float64)
         self._document_frequency = np.zeros(0, dtype=np.int32)
-        self._forward: list[IntArray | None] = []
+        self._forward: list[StoredDocument | None] = []
         # The packed base: postings of term t are docs[offsets[t]:offsets[t + 1]].
         self._offsets = np.zeros(1, dtype=np.int64)
         self._docs = np.zeros(0, dtype=np.int32)
@@ -75,23 +84,26 @@ class PostingStore:
 
     @classmethod
     def build(
-        cls, documents: Iterable[tuple[FieldCounts, int]], vocabulary: dict[str, int] | None = None
+        cls,
+        documents: Iterable[tuple[FieldCounts | StoredDocument, int]],
+        vocabulary: dict[str, int] | None = None,
     ) -> PostingStore:
         """A packed store holding the documents in slots 0..n-1, in the order given.
 
-        Documents are consumed one at a time, so a generator keeps only ids, not terms, alive.
+        A StoredDocument must come from a store whose vocabulary this one's copies. Documents
+        are consumed one at a time, so a generator keeps only ids, not terms, alive.
         """
         store = cls(vocabulary)
         term_parts: list[IntArray] = []
         frequency_parts: list[FloatArray] = []
         doc_parts: list[IntArray] = []
-        for slot, (counts, group) in enumerate(documents):
+        for slot, (document, group) in enumerate(documents):
             store._reserve(slot + 1)
-            ids = store._term_ids(counts.terms)
-            store._place(slot, counts, group, ids)
-            term_parts.append(ids)
-            frequency_parts.append(counts.frequencies)
-            doc_parts.append(np.full(len(ids), slot, dtype=np.int32))
+            stored = store._stored(document)
+            store._place(slot, stored, group)
+            term_parts.append(stored.term_ids)
+            frequency_parts.append(stored.frequencies)
+            doc_parts.append(np.full(len(stored.term_ids), slot, dtype=np.int32))
             store.slot_count = slot + 1
         store._pack(term_parts, doc_parts, frequency_parts)
         return store
@@ -100,28 +112,31 @@ class PostingStore:
         """Index one document and return its slot."""
         slot = self.slot_count
         self._reserve(slot + 1)
-        ids = self._term_ids(counts.terms)
-        self._place(slot, counts, group, ids)
-        for position, term_id in enumerate(ids.tolist()):
+        stored = self._stored(counts)
+        self._place(slot, stored, group)
+        for position, term_id in enumerate(stored.term_ids.tolist()):
             docs, frequencies = self._recent.setdefault(term_id, ([], []))
             docs.append(slot)
-            frequencies.append(counts.frequencies[:, position])
-        self._recent_postings += len(ids)
+            frequencies.append(stored.frequencies[:, position])
+        self._recent_postings += len(stored.term_ids)
         self.slot_count = slot + 1
         return slot
 
     def remove(self, slot: int) -> None:
         """Forget the document in the slot; its postings stay, masked, until compaction."""
-        if not self._live[slot]:
+        stored = self._forward[slot] if 0 <= slot < self.slot_count else None
+        if stored is None:
             raise KeyError(slot)
-        ids = self._forward[slot]
-        assert ids is not None
         self._live[slot] = False
-        self._document_frequency[ids] -= 1
-        self._length_sums -= self._lengths[:, slot]
+        self._document_frequency[stored.term_ids] -= 1
+        self._length_sums -= stored.lengths
         self._forward[slot] = None
         self.live_count -= 1
         self._generation += 1
+
+    def document(self, slot: int) -> StoredDocument | None:
+        """The document in the slot (to carry into a rebuild), or None if the slot is dead."""
+        return self._forward[slot] if 0 <= slot < self.slot_count else None
 
     def needs_compaction(self) -> bool:
         """True once dead slots or unpacked postings are a large share of the store."""
@@ -215,7 +230,9 @@ class PostingStore:
 
     def stats(self) -> StoreStats:
         """Counts, and the bytes held in arrays (not Python objects such as the vocabulary)."""
-        forward_bytes = sum(ids.nbytes for ids in self._forward if ids is not None)
+        forward_bytes = sum(
+            d.term_ids.nbytes + d.frequencies.nbytes for d in self._forward if d is not None
+        )
         arrays = (self._live, self._groups, self._lengths, self._document_frequency,
                   self._offsets, self._docs, self._frequencies)
         return StoreStats(
@@ -251,6 +268,14 @@ class PostingStore:
         self._norms_cache = (self._generation, params, norms)
         return norms
 
+    def _stored(self, document: FieldCounts | StoredDocument) -> StoredDocument:
+        """The document with its terms turned into this store's ids."""
+        if isinstance(document, StoredDocument):
+            self._term_ids(())  # makes room for any ids the copied vocabulary brought
+            return document
+        ids = self._term_ids(document.terms)
+        return StoredDocument(ids, document.frequencies, document.lengths)
+
     def _term_ids(self, terms: Sequence[str]) -> IntArray:
         """Ids for the terms, new terms getting the next free ids."""
         vocabulary = self.vocabulary
@@ -265,14 +290,14 @@ class PostingStore:
             self._document_frequency = grown
         return ids
 
-    def _place(self, slot: int, counts: FieldCounts, group: int, ids: IntArray) -> None:
+    def _place(self, slot: int, stored: StoredDocument, group: int) -> None:
         """Record a new document's slot data and statistics."""
         self._live[slot] = True
         self._groups[slot] = group
-        self._lengths[:, slot] = counts.lengths
-        self._length_sums += counts.lengths
-        self._document_frequency[ids] += 1
-        self._forward.append(ids)
+        self._lengths[:, slot] = stored.lengths
+        self._length_sums += stored.lengths
+        self._document_frequency[stored.term_ids] += 1
+        self._forward.append(stored)
         self.live_count += 1
         self._generation += 1
 

@@ -9,7 +9,7 @@ from knowledge_base.analysis import TextAnalyzer
 from knowledge_base.article import LANGUAGES, Article, Language
 from knowledge_base.bm25 import BM25Params
 from knowledge_base.markdown_text import markdown_to_text
-from knowledge_base.postings import FieldCounts, PostingStore
+from knowledge_base.postings import FieldCounts, PostingStore, StoredDocument
 from knowledge_base.snippet import Snippet, make_snippet
 
 # Longer queries are cut: segmenting a pasted essay must not stall the event loop.
@@ -100,9 +100,22 @@ class SearchIndex:
         params: BM25Params | None = None,
         snippet_width: int = 160,
         progress: Progress | None = None,
+        previous: SearchIndex | None = None,
     ) -> SearchIndex:
-        """A new index of the published articles (the newest version of each id wins)."""
+        """A new index of the published articles (the newest version of each id wins).
+
+        With `previous` (an index built with the same analyzer, which is then the default), an
+        article whose id and version it holds is not analysed again, so a rebuild of a mostly
+        unchanged knowledge base takes a fraction of the first build. `previous` keeps serving
+        meanwhile.
+        """
+        if previous is not None and analyzer is None:
+            analyzer = previous.analyzer
         index = cls(analyzer=analyzer, params=params, snippet_width=snippet_width)
+        reusable: dict[int, tuple[_Entry, StoredDocument]] = {}
+        vocabulary: dict[str, int] | None = None
+        if previous is not None and previous.analyzer is index.analyzer:
+            vocabulary, reusable = previous._reusable()
         newest: dict[int, Article] = {}
         for article in articles:
             article_id = _require_id(article)
@@ -112,16 +125,21 @@ class SearchIndex:
         published = [a for a in newest.values() if a.is_published]
         entries: list[_Entry | None] = []
 
-        def analysed() -> Iterator[tuple[FieldCounts, int]]:
-            """Each article's counts, analysed just before the store takes them."""
+        def analysed() -> Iterator[tuple[FieldCounts | StoredDocument, int]]:
+            """Each article's terms, analysed (unless reusable) just before the store takes them."""
             for done, article in enumerate(published, start=1):
-                prepared = index._prepare(article)
-                entries.append(prepared.entry)
-                yield prepared.counts, _LANGUAGE_CODES[article.language]
+                known = reusable.get(_require_id(article))
+                if known is not None and known[0].version == article.version:
+                    entries.append(known[0])
+                    yield known[1], _LANGUAGE_CODES[article.language]
+                else:
+                    prepared = index._prepare(article)
+                    entries.append(prepared.entry)
+                    yield prepared.counts, _LANGUAGE_CODES[article.language]
                 if progress is not None:
                     progress(done, len(published))
 
-        index._store = PostingStore.build(analysed())
+        index._store = PostingStore.build(analysed(), vocabulary)
         index._entries = entries
         index._slots = {e.article_id: slot for slot, e in enumerate(entries) if e is not None}
         index._versions = {article_id: a.version for article_id, a in newest.items()}
@@ -206,6 +224,18 @@ class SearchIndex:
 
     def __contains__(self, article_id: object) -> bool:
         return article_id in self._slots
+
+    def _reusable(self) -> tuple[dict[str, int], dict[int, tuple[_Entry, StoredDocument]]]:
+        """A copy of the vocabulary and each indexed article's entry and stored terms."""
+        with self._lock:
+            # A copy: this index may still add terms (upserts) while the new one is built.
+            vocabulary = dict(self._store.vocabulary)
+            reusable = {}
+            for article_id, slot in self._slots.items():
+                entry, stored = self._entries[slot], self._store.document(slot)
+                if entry is not None and stored is not None:
+                    reusable[article_id] = (entry, stored)
+        return vocabulary, reusable
 
     def _prepare(self, article: Article) -> _Prepared:
         """Analyse the article's fields; pure, so it runs outside the locks."""

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from knowledge_base.analysis import TextAnalyzer
 from knowledge_base.bm25 import BM25Params
 from knowledge_base.search import SearchIndex
 
@@ -209,3 +210,35 @@ def test_a_late_published_event_cannot_undo_a_newer_unpublish(index: SearchIndex
     assert ids(index.search("password")) == []
     assert index.upsert(replace(PASSWORD_EN, version=4))
     assert ids(index.search("password")) == [4]
+
+
+class CountingAnalyzer(TextAnalyzer):
+    """Counts how many texts it analysed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def terms(self, text: str) -> list[str]:
+        self.texts += 1
+        return super().terms(text)
+
+
+def test_a_rebuild_analyses_only_what_changed_and_ranks_like_a_fresh_build() -> None:
+    analyzer = CountingAnalyzer()
+    first = SearchIndex.build([REFUND_ZH, SHIPPING_ZH, REFUND_EN, PASSWORD_EN], analyzer=analyzer)
+    first.upsert(make_article(7, "Gift cards", "Gift cards never expire."))  # after the snapshot
+    analyzer.texts = 0
+
+    edited = replace(SHIPPING_ZH, body_markdown="顺丰快递次日送达。", version=2)
+    new_one = make_article(8, "Warranty", "Two years of warranty on every parcel locker.")
+    articles = [REFUND_ZH, edited, REFUND_EN, new_one]  # password article deleted meanwhile
+    second = SearchIndex.build(articles, previous=first)
+
+    assert second.analyzer is analyzer
+    assert analyzer.texts == 2 * 3  # title, tags and body of the edited and the new article
+    fresh = SearchIndex.build(articles)
+    for query in ["退款", "顺丰", "快递", "refund", "warranty", "password", "gift"]:
+        assert [(h.article_id, round(h.score, 6)) for h in second.search(query)] == [
+            (h.article_id, round(h.score, 6)) for h in fresh.search(query)]
+    assert ids(first.search("gift")) == [7]  # the old index is untouched
