@@ -1,1 +1,1 @@
-"""Help articles: checks, Chinese/English text analysis, BM25F search, Markdown/CSV import and export."""
+"""Help articles: checks, zh/en text analysis, BM25F search, Markdown and CSV import/export."""
