@@ -84,9 +84,27 @@ class CustomerChanged(Event):
     change: str
 
 
+@dataclass(frozen=True, slots=True)
+class KbArticlesChanged(Event):
+    """Knowledge-base articles were saved; article_ids[i] is now at versions[i]."""
+
+    name: ClassVar[str] = "kb.articles.changed"
+    article_ids: tuple[int, ...]
+    versions: tuple[int, ...]
+    change: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
-    for cls in (MessageReceived, MessageQueued, DeliveryChanged, ConversationChanged, Typing, CustomerChanged)
+    for cls in (
+        MessageReceived,
+        MessageQueued,
+        DeliveryChanged,
+        ConversationChanged,
+        Typing,
+        CustomerChanged,
+        KbArticlesChanged,
+    )
 }
 
 
