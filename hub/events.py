@@ -94,6 +94,15 @@ class KbArticlesChanged(Event):
     change: str
 
 
+@dataclass(frozen=True, slots=True)
+class BotVersionChanged(Event):
+    """A bot version was created, made progress training, was trained or failed, activated or rolled back."""
+
+    name: ClassVar[str] = "bot.version"
+    version_id: int
+    change: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -104,6 +113,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Typing,
         CustomerChanged,
         KbArticlesChanged,
+        BotVersionChanged,
     )
 }
 
