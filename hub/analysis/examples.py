@@ -13,6 +13,16 @@ CATEGORIES: tuple[str, ...] = (
     "technical",
     "other",
 )
+# How each category reads in reports: (English, Chinese).
+CATEGORY_LABELS: dict[str, tuple[str, str]] = {
+    "delivery": ("delivery", "物流配送"),
+    "billing": ("billing", "账单计费"),
+    "product_quality": ("product quality", "产品质量"),
+    "service_attitude": ("service attitude", "服务态度"),
+    "refund": ("refunds and returns", "退款退货"),
+    "technical": ("technical problems", "技术故障"),
+    "other": ("other", "其他"),
+}
 CHANNELS: tuple[str, ...] = ("webchat", "email", "sms", "whatsapp", "telegram")
 
 _SEED_PACKAGE = "hub.analysis.data"
