@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
+import numpy.typing as npt
+from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from hub.analysis.features import Features
 
@@ -16,8 +17,8 @@ class LinearModel:
     """Weights per feature name: one column per class (binary models have one column)."""
 
     vocab: dict[str, int]
-    weights: np.ndarray  # shape (n_features, n_outputs)
-    bias: np.ndarray  # shape (n_outputs,)
+    weights: npt.NDArray[np.float64]  # shape (n_features, n_outputs)
+    bias: npt.NDArray[np.float64]  # shape (n_outputs,)
     labels: tuple[str, ...]
 
     def _known(self, feats: Features) -> tuple[list[int], list[float], list[str]]:
@@ -33,20 +34,23 @@ class LinearModel:
                 names.append(name)
         return idx, vals, names
 
-    def decision(self, feats: Features) -> np.ndarray:
+    def decision(self, feats: Features) -> npt.NDArray[np.float64]:
         """Raw scores (log-odds for binary, logits per class otherwise)."""
         idx, vals, _ = self._known(feats)
         if not idx:
             return self.bias.copy()
-        return np.asarray(vals) @ self.weights[idx] + self.bias
+        z: npt.NDArray[np.float64] = np.asarray(vals) @ self.weights[idx] + self.bias
+        return z
 
-    def probabilities(self, feats: Features) -> np.ndarray:
+    def probabilities(self, feats: Features) -> npt.NDArray[np.float64]:
         """P(labels[1]) for a binary model, else the probability of each label."""
         z = self.decision(feats)
         if len(self.labels) == 2:
-            return 1.0 / (1.0 + np.exp(-z))
+            p: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-z))
+            return p
         e = np.exp(z - z.max())
-        return e / e.sum()
+        shares: npt.NDArray[np.float64] = e / e.sum()
+        return shares
 
     def contributions(self, feats: Features, column: int = 0) -> list[tuple[str, float]]:
         """Each known feature's share of one output's score, largest first."""
@@ -72,8 +76,8 @@ def _matrix(rows: Sequence[Features]) -> tuple[csr_matrix, dict[str, int]]:
 
 
 def _binary(
-    x: csr_matrix, y: np.ndarray, w: np.ndarray, c: float, balanced: bool
-) -> tuple[np.ndarray, float]:
+    x: csr_matrix, y: npt.NDArray[np.int_], w: npt.NDArray[np.float64], c: float, balanced: bool
+) -> tuple[npt.NDArray[np.float64], float]:
     weighting = "balanced" if balanced else None
     clf = LogisticRegression(C=c, class_weight=weighting, solver="liblinear", max_iter=1000)
     clf.fit(x, y, sample_weight=w)
