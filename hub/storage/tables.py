@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -112,6 +113,23 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Routing state (hub/routing): idle clocks for longest-idle, and the missed-offer streak.
+    last_assignment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    missed_offers_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Calendar(Base):
+    """Business hours in one time zone: weekly ranges plus holidays (see hub/routing/calendar.py)."""
+
+    __tablename__ = "calendars"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Queue(Base):
@@ -127,6 +145,17 @@ class Queue(Base):
     offer_timeout_s: Mapped[int] = mapped_column(Integer, default=30)
     auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_missed_offers: Mapped[int] = mapped_column(Integer, default=3)
+    sla_first_response_s: Mapped[int | None] = mapped_column(Integer)
+    sla_resolution_s: Mapped[int | None] = mapped_column(Integer)
+    sla_warn_before_s: Mapped[int] = mapped_column(Integer, default=0)
+    escalate_on_warning: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalate_on_breach: Mapped[bool] = mapped_column(Boolean, default=True)
+    calendar_id: Mapped[str | None] = mapped_column(ForeignKey("calendars.id"))
+    out_of_hours_message: Mapped[str | None] = mapped_column(Text)
+    requeue_on_agent_offline: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["chat"])
+    close_inactive_after_s: Mapped[int | None] = mapped_column(Integer)
+    abandon_after_s: Mapped[int | None] = mapped_column(Integer)
 
 
 class AgentQueue(Base):
@@ -146,6 +175,11 @@ class Conversation(Base):
         Index("ix_conversations_assignee_status", "assignee_id", "status"),
         Index("ix_conversations_customer_channel", "customer_id", "channel"),
         Index("ix_conversations_created_at", "created_at"),
+        # Metrics count events by when they happened; the SLA timer looks up what is due.
+        Index("ix_conversations_first_agent_response_at", "first_agent_response_at"),
+        Index("ix_conversations_abandoned_at", "abandoned_at"),
+        Index("ix_conversations_resolved_at", "resolved_at"),
+        Index("ix_conversations_sla_next_check_at", "sla_next_check_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -174,6 +208,17 @@ class Conversation(Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str | None] = mapped_column(Text)
+    # Routing (hub/routing): what an agent needs, who declined (agent id -> epoch seconds), liveness,
+    # SLA state and when it next changes, the out-of-hours notice and why routing closed it.
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(16))
+    declined_by: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_agent_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_state: Mapped[str | None] = mapped_column(String(16))
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    out_of_hours_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class Message(Base):
@@ -231,3 +276,85 @@ class AgentSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Offer(Base):
+    """A conversation ringing at one agent until accepted, declined or expired; one per conversation."""
+
+    __tablename__ = "routing_offers"
+    __table_args__ = (
+        UniqueConstraint("conversation_id"),
+        Index("ix_routing_offers_agent_id", "agent_id"),
+        Index("ix_routing_offers_expires_at", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    channel_type: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # queue or transfer
+    from_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PresenceInterval(Base):
+    """An agent was available or away from `started_at` until `ended_at` (null: still is); offline is a gap."""
+
+    __tablename__ = "agent_presence_intervals"
+    __table_args__ = (
+        Index("ix_agent_presence_intervals_agent_started", "agent_id", "started_at"),
+        Index("ix_agent_presence_intervals_started_at", "started_at"),
+        # One open interval per agent, even with several hub processes noticing the same change.
+        Index(
+            "uq_agent_presence_intervals_open",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    presence: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AssignmentInterval(Base):
+    """An agent held a conversation from assignment until resolve, transfer or requeue (null: still does)."""
+
+    __tablename__ = "assignment_intervals"
+    __table_args__ = (
+        Index("ix_assignment_intervals_agent_started", "agent_id", "started_at"),
+        Index("ix_assignment_intervals_started_at", "started_at"),
+        Index(
+            "uq_assignment_intervals_open",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class SlaEvent(Base):
+    """A warning or breach published for one SLA clock of a conversation; at most one per (target, kind)."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (UniqueConstraint("conversation_id", "target", "kind"), Index("ix_sla_events_at", "at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    target: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
