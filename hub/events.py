@@ -103,6 +103,53 @@ class BotVersionChanged(Event):
     change: str
 
 
+@dataclass(frozen=True, slots=True)
+class OfferMade(Event):
+    """A conversation rings at one agent until `expires_at` (ISO 8601 UTC); kind is queue or transfer."""
+
+    name: ClassVar[str] = "routing.offer"
+    conversation_id: int
+    agent_id: int
+    queue_id: int
+    kind: str
+    expires_at: str
+    from_agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEnded(Event):
+    """An offer stopped ringing: accepted, declined, expired or withdrawn."""
+
+    name: ClassVar[str] = "routing.offer_ended"
+    conversation_id: int
+    agent_id: int
+    outcome: str
+    from_agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(Event):
+    """An agent's presence changed; reason says why (manual, missed_offers, inactive, silent)."""
+
+    name: ClassVar[str] = "agent.presence"
+    agent_id: int
+    presence: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlaAlert(Event):
+    """An SLA clock (first_response or resolution) of a conversation reached warning or breach."""
+
+    name: ClassVar[str] = "routing.sla"
+    conversation_id: int
+    queue_id: int | None
+    assignee_id: int | None
+    target: str
+    kind: str
+    due_at: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -114,6 +161,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerChanged,
         KbArticlesChanged,
         BotVersionChanged,
+        OfferMade,
+        OfferEnded,
+        PresenceChanged,
+        SlaAlert,
     )
 }
 
