@@ -25,6 +25,7 @@ from hub.queries import Queries, conversation_recipient
 from hub.storage import migrate
 from hub.storage.database import Database
 from hub.webchat_directory import WebchatDirectory
+from knowledge_base.service import install as install_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ def create_app(
     app.router.add_routes(page_routes)
     for channel in channels.values():
         app.router.add_routes(channel.routes())
+    install_knowledge_base(app)
     return app
 
 
