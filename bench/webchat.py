@@ -36,6 +36,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile", nargs="?", const="", metavar="RAW_OUT",
-        help="sample the hub with py-spy during Kefu's measured closed loop and print its hot spots; "
-        "with a path, also keep the collapsed stacks there (for flamegraph.pl or speedscope); py-spy stops "
+        help="sample the hub with py-spy during Kefu's measured closed loop and persist-only phases and print "
+        "its hot spots; with a path, also keep the collapsed stacks at PATH.PHASE (for flamegraph.pl or "
+        "speedscope); py-spy stops "
         "the hub briefly for each sample, so that phase's figures drop a little",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout (table on stderr)")
@@ -92,12 +94,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+async def _nothing() -> None:
+    """Nothing to collect (no --profile)."""
+
+
 def _ws(base: str, path: str) -> str:
     return base.replace("http://", "ws://", 1) + path
 
 
 async def measure(args: argparse.Namespace, hub: Child, echo: Child, data_dir: Path) -> dict[str, Any]:
-    """Connect everyone, warm up, run the four phases, count what the database holds."""
+    """Connect everyone, warm up, run the five phases, count what the database holds."""
     load = Load()
     n, m = args.customers, args.agents
     try:
@@ -120,28 +126,39 @@ async def measure(args: argparse.Namespace, hub: Child, echo: Child, data_dir: P
         to_agent, to_self = load.assignee_of, list(range(n))
         common = {"warm_s": args.warmup, "seconds": args.duration}
         phases: dict[str, PhaseStats] = {}
-        spy: asyncio.Task[str | None] | None = None
-        raw = data_dir / "hub-profile.txt"
-        if args.profile is not None:
+        profiles: dict[str, list[str]] = {}
+
+        def sample(phase: str) -> Callable[[], Awaitable[None]]:
+            """Start py-spy for the measured part of a Kefu phase; the returned coroutine collects it."""
+            if args.profile is None:
+                return _nothing
+            raw = data_dir / f"hub-profile-{phase}.txt"
             spy = asyncio.create_task(py_spy_record(hub.pid, args.warmup, args.duration, raw, PROFILE_HZ))
+
+            async def collect() -> None:
+                failed = await spy
+                profiles[phase] = [failed] if failed else summarize_profile(raw, args.duration, PROFILE_HZ)
+                if not failed and args.profile:
+                    shutil.copyfile(raw, f"{args.profile}.{phase}")
+
+            return collect
+
+        collect = sample("kefu_closed")
         phases["kefu_closed"] = await load.closed_loop(
             "Kefu closed loop", "t", kefu, window=args.window, probe=kefu_probe, acks=True, receiver_of=to_agent,
             **common,
         )
-        profile: list[str] = []
-        if spy is not None:
-            failed = await spy
-            profile = [failed] if failed else summarize_profile(raw, args.duration, PROFILE_HZ)
-            if not failed and args.profile:
-                shutil.copyfile(raw, args.profile)
+        await collect()
         gc.collect()
         # Persist only: with no agent connected the push has no one to tell, so this is the write path
         # alone (ack = committed). It shows how much of the gap is storage and how much is the push.
         await load.disconnect_agents(agents)
+        collect = sample("kefu_persist")
         phases["kefu_persist"] = await load.closed_loop(
             "Kefu persist only", "p", kefu, window=args.window, probe=kefu_probe, acks=True, receiver_of=to_agent,
             deliver=False, **common,
         )
+        await collect()
         await load.reconnect_agents(hub.base_url, agents)
         gc.collect()
         phases["echo_closed"] = await load.closed_loop(
@@ -161,7 +178,7 @@ async def measure(args: argparse.Namespace, hub: Child, echo: Child, data_dir: P
         kefu_sent = warm.sent + sum(phases[k].sent for k in ("kefu_closed", "kefu_persist", "kefu_rate"))
         stored = await count_stored_messages(data_dir, args.database)
         return {"phases": phases, "kefu_sent": kefu_sent, "stored": stored, "stray": load.stray, "ready": ready,
-                "profile": profile}
+                "profiles": profiles}
     finally:
         gc.enable()
         await load.close()
@@ -202,13 +219,16 @@ def report(args: argparse.Namespace, info: dict[str, Any], run: dict[str, Any], 
           f" {s.client_cpu:>7.0%} {s.other_cpu:>6.0%}"
           f" {s.sent:>6} {s.undelivered:>5} {s.duplicates:>3} {s.misrouted:>5} {s.acks_missing:>6}")
     p("")
-    p("msgs/s: received by agents (echo: back at the customer) per measured second; latency: send to receipt;")
-    p("srv CPU: the server process (hub or echo, all threads) in cores; µs/msg: its CPU per message;")
-    p("gen CPU: this load generator; others: every other process on the machine (the noise), in cores;")
-    p(f"undel: not received {DRAIN_S:.0f} s after sending stopped; wrong: received by an agent other than the")
-    p("assignee;")
-    p("no ack: sent but never acknowledged as stored. Persist only: agents' sockets closed, a message is done")
-    p("when its ack (committed) arrives, so msgs/s and latency are the storage path alone.")
+    for line in (
+        "msgs/s: received by agents (echo: back at the customer) per measured second; latency: send to receipt.",
+        "srv CPU: the server process (hub or echo, all threads), in cores; µs/msg: its CPU time per message.",
+        "gen CPU: this load generator; others: all other processes on the machine meanwhile, in cores (the noise,",
+        "and PostgreSQL's own processes when the hub runs on it).",
+        f"undel: not received {DRAIN_S:.0f} s after sending stopped; wrong: received by an agent other than the",
+        "assignee; no ack: sent but never acknowledged as stored. Persist only: the agents' sockets are closed and",
+        "a message is done when its ack (committed) arrives, so msgs/s and latency are the storage path alone.",
+    ):
+        p(line)
     for s in (kr, er):
         if s.saturated:
             p(f"{s.name}: SATURATED - over a second's worth of messages outstanding after {s.seconds:.1f} s, sending"
@@ -258,10 +278,10 @@ def report(args: argparse.Namespace, info: dict[str, Any], run: dict[str, Any], 
             p(f"  error in {s.name}: {err}")
     if run["stray"]:
         p(f"  {run['stray']} frames arrived after their phase had ended")
-    if run["profile"]:
+    for key, lines in run["profiles"].items():
         p("")
-        p(f"hub hot spots during Kefu closed loop (py-spy, {PROFILE_HZ} Hz, CPU samples only)")
-        for line in run["profile"]:
+        p(f"hub hot spots during {phases[key].name} (py-spy, {PROFILE_HZ} Hz, CPU samples only)")
+        for line in lines:
             p(f"  {line}")
     return {
         "command": "python -m bench.webchat " + " ".join(sys.argv[1:]),
@@ -279,7 +299,7 @@ def report(args: argparse.Namespace, info: dict[str, Any], run: dict[str, Any], 
         "kefu_sent": sent,
         "stored": stored,
         "targets": {k: {"pass": v} for k, v in checks.items()},
-        "profile": run["profile"],
+        "profiles": run["profiles"],
     }
 
 
