@@ -1,6 +1,7 @@
 // Kefu web chat widget: one <script src=".../webchat/widget.js"> tag on any page, no build step.
 // Protocol: docs/webchat-protocol.md. Optional settings before the tag:
-//   window.KefuSettings = { title, greeting, open, identity: { user_id, user_hash, email, name } }
+//   window.KefuSettings = { title, greeting, open, suggest, identity: { user_id, user_hash, email, name } }
+// While the visitor types, help-center articles are suggested (suggest: false turns this off).
 (function () {
   "use strict";
   if (window.Kefu && window.Kefu.loaded) return;
@@ -10,8 +11,8 @@
   var settings = window.KefuSettings || {};
   var zh = /^zh/i.test(settings.locale || navigator.language || "");
   var t = zh
-    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？" }
-    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?" };
+    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章" }
+    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles" };
   var storeKey = "kefu:" + base.host;
 
   function load() {
@@ -52,6 +53,10 @@
     'textarea{flex:1;border:none;padding:10px;resize:none;font:inherit;height:44px;outline:none}' +
     'form button{border:none;background:none;color:#1f6feb;font-weight:600;padding:0 14px;cursor:pointer;font:inherit}' +
     '.err{color:#cf222e;font-size:12px;padding:2px 12px}' +
+    '.sugg{padding:6px 12px;border-top:1px solid #e3e6ea;font-size:13px;background:#fff}' +
+    '.sugg[hidden]{display:none}' +
+    '.sugg b{display:block;font-weight:600;color:#6b7480;font-size:12px;margin-bottom:2px}' +
+    '.sugg a{display:block;color:#1f6feb;text-decoration:none;padding:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
     '</style>' +
     '<div class="k">' +
     '<button class="launch" aria-label="chat" part="launcher">💬</button>' +
@@ -59,6 +64,7 @@
     '<div class="head"><span class="title"></span><span class="status"></span></div>' +
     '<div class="log" aria-live="polite"></div>' +
     '<div class="typing"></div><div class="err" role="alert"></div>' +
+    '<div class="sugg" hidden aria-live="polite"></div>' +
     '<form><textarea name="text" aria-label="message"></textarea><button type="submit"></button></form>' +
     '</section></div>';
 
@@ -198,8 +204,43 @@
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.onsubmit(e); }
   });
+  // Article suggestions: asked for once typing pauses; a stale answer never replaces a newer one.
+  var sugg = q(".sugg"), suggTimer = null, suggSeq = 0;
+  function showSuggestions(items) {
+    sugg.textContent = "";
+    items = (items || []).filter(function (a) { return typeof a.url === "string" && a.url.indexOf("/help/") === 0; });
+    if (!items.length) { sugg.hidden = true; return; }
+    var head = document.createElement("b");
+    head.textContent = t.related;
+    sugg.appendChild(head);
+    items.forEach(function (a) {
+      var link = document.createElement("a");
+      link.href = new URL(a.url, base).href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = a.title;
+      sugg.appendChild(link);
+    });
+    sugg.hidden = false;
+  }
+  function suggest() {
+    var text = input.value.trim(), seq = ++suggSeq;
+    if (settings.suggest === false || text.length < 2 || !window.fetch) { showSuggestions([]); return; }
+    fetch(new URL("/webchat/kb/suggest?limit=3&q=" + encodeURIComponent(text.slice(0, 300)), base).href)
+      .then(function (r) { return r.ok ? r.json() : { articles: [] }; })
+      .then(function (data) { if (seq === suggSeq) showSuggestions(data.articles); })
+      .catch(function () { if (seq === suggSeq) showSuggestions([]); });
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(suggTimer);
+    suggTimer = setTimeout(suggest, 350);
+  });
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
+    clearTimeout(suggTimer);
+    suggSeq++;
+    showSuggestions([]);
     q(".err").textContent = "";
     sendText(input.value);
     input.value = "";
