@@ -1,4 +1,5 @@
 """Live push to agents: one websocket per console tab, fed by the event bus."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,10 @@ from hub.events import (
     Event,
     MessageQueued,
     MessageReceived,
+    OfferEnded,
+    OfferMade,
+    PresenceChanged,
+    SlaAlert,
     Typing,
 )
 from hub.queries import Queries
@@ -72,10 +77,12 @@ class AgentPush:
         if assignee_id is None or status in ("queued", "bot"):
             return list(self._sockets)
         return [
-            s
-            for s in self._sockets
-            if s.agent_id == assignee_id or s.sees_everything or conversation_id in s.watching
+            s for s in self._sockets if s.agent_id == assignee_id or s.sees_everything or conversation_id in s.watching
         ]
+
+    def _agents(self, agent_ids: set[int | None], *, supervisors: bool = False) -> list[AgentSocket]:
+        """Sockets of some agents (and of every supervisor, when asked)."""
+        return [s for s in self._sockets if s.agent_id in agent_ids or (supervisors and s.sees_everything)]
 
     async def _send(self, targets: list[AgentSocket], frame: dict[str, Any]) -> None:
         if not targets:
@@ -99,32 +106,84 @@ class AgentPush:
                 return
             message, conv = found
             targets = self._audience(event.conversation_id, conv["status"], conv["assignee_id"])
-            await self._send(targets, {"type": "message", "conversation_id": event.conversation_id,
-                                       "message": message})
-            summary = await self.queries.conversation(event.conversation_id)
-            await self._send(list(self._sockets), {"type": "conversation", "conversation": summary})
+            # The message frame is enough for inboxes to update preview and unread counts; full
+            # conversation frames go out only when a conversation's state changes.
+            await self._send(targets, {"type": "message", "conversation_id": event.conversation_id, "message": message})
         elif isinstance(event, ConversationChanged):
             summary = await self.queries.conversation(event.conversation_id)
-            await self._send(list(self._sockets), {"type": "conversation", "conversation": summary,
-                                                   "change": event.change})
+            await self._send(
+                list(self._sockets), {"type": "conversation", "conversation": summary, "change": event.change}
+            )
         elif isinstance(event, DeliveryChanged):
             await self._send(
                 [s for s in self._sockets],
-                {"type": "delivery", "conversation_id": event.conversation_id, "message_id": event.message_id,
-                 "status": event.status},
+                {
+                    "type": "delivery",
+                    "conversation_id": event.conversation_id,
+                    "message_id": event.message_id,
+                    "status": event.status,
+                },
             )
         elif isinstance(event, Typing) and event.who == "customer":
             conv = await self.queries.conversation(event.conversation_id)
             targets = self._audience(event.conversation_id, conv["status"], conv["assignee_id"])
-            await self._send(targets, {"type": "typing", "conversation_id": event.conversation_id,
-                                       "who": "customer", "active": event.active})
+            await self._send(
+                targets,
+                {"type": "typing", "conversation_id": event.conversation_id, "who": "customer", "active": event.active},
+            )
+        elif isinstance(event, OfferMade):
+            # Only the agent it rings for; expires_at drives the console's countdown.
+            summary = await self.queries.conversation(event.conversation_id)
+            await self._send(
+                self._agents({event.agent_id}),
+                {
+                    "type": "offer",
+                    "conversation_id": event.conversation_id,
+                    "queue_id": event.queue_id,
+                    "kind": event.kind,
+                    "from_agent_id": event.from_agent_id,
+                    "expires_at": event.expires_at,
+                    "conversation": summary,
+                },
+            )
+        elif isinstance(event, OfferEnded):
+            await self._send(
+                self._agents({event.agent_id, event.from_agent_id}),
+                {
+                    "type": "offer_ended",
+                    "conversation_id": event.conversation_id,
+                    "agent_id": event.agent_id,
+                    "outcome": event.outcome,
+                },
+            )
+        elif isinstance(event, SlaAlert):
+            await self._send(
+                self._agents({event.assignee_id}, supervisors=True),
+                {
+                    "type": "sla",
+                    "conversation_id": event.conversation_id,
+                    "queue_id": event.queue_id,
+                    "target": event.target,
+                    "kind": event.kind,
+                    "due_at": event.due_at,
+                },
+            )
+        elif isinstance(event, PresenceChanged):
+            await self._send(
+                self._agents({event.agent_id}, supervisors=True),
+                {"type": "presence", "agent_id": event.agent_id, "presence": event.presence, "reason": event.reason},
+            )
         elif isinstance(event, CustomerChanged):
-            await self._send(list(self._sockets), {"type": "customer", "customer_id": event.customer_id,
-                                                   "change": event.change})
+            await self._send(
+                list(self._sockets), {"type": "customer", "customer_id": event.customer_id, "change": event.change}
+            )
 
 
 async def serve_agent_socket(
-    request: web.Request, push: AgentPush, agent_id: int, role: Role,
+    request: web.Request,
+    push: AgentPush,
+    agent_id: int,
+    role: Role,
     on_typing: Any,
 ) -> web.WebSocketResponse:
     """Run one agent websocket until it closes; bad frames get an error frame, not a disconnect."""
@@ -140,8 +199,13 @@ async def serve_agent_socket(
                     await ws.send_json({"type": "error", "code": "binary_frame", "message": "send JSON text frames"})
                 continue
             if len(msg.data) > MAX_AGENT_FRAME:
-                await ws.send_json({"type": "error", "code": "frame_too_large",
-                                    "message": f"frames are limited to {MAX_AGENT_FRAME} bytes"})
+                await ws.send_json(
+                    {
+                        "type": "error",
+                        "code": "frame_too_large",
+                        "message": f"frames are limited to {MAX_AGENT_FRAME} bytes",
+                    }
+                )
                 continue
             try:
                 frame = json.loads(msg.data)
@@ -155,8 +219,9 @@ async def serve_agent_socket(
             if kind == "ping":
                 await ws.send_json({"type": "pong"})
             elif kind in ("watch", "unwatch", "typing") and not isinstance(conv, int):
-                await ws.send_json({"type": "error", "code": "invalid_field",
-                                    "message": "conversation_id must be a number"})
+                await ws.send_json(
+                    {"type": "error", "code": "invalid_field", "message": "conversation_id must be a number"}
+                )
             elif kind == "watch":
                 sock.watching.add(conv)
             elif kind == "unwatch":
@@ -167,8 +232,7 @@ async def serve_agent_socket(
                 except Exception as exc:  # an unknown conversation must not close the socket
                     await ws.send_json({"type": "error", "code": "typing_failed", "message": str(exc)})
             else:
-                await ws.send_json({"type": "error", "code": "unknown_type",
-                                    "message": f"unknown frame type {kind!r}"})
+                await ws.send_json({"type": "error", "code": "unknown_type", "message": f"unknown frame type {kind!r}"})
     except asyncio.CancelledError:
         raise
     finally:

@@ -49,6 +49,8 @@ from hub.events import (
     MessageQueued,
     MessageReceived,
 )
+from hub.queries import message_view
+from hub.snapshots import WriteSnapshots
 from hub.storage.database import Database
 from hub.storage.tables import (
     Agent,
@@ -169,8 +171,10 @@ class Actions:
         settings: Settings,
         attachments: AttachmentStore,
         clock: Callable[[], datetime] = utcnow,
+        snapshots: WriteSnapshots | None = None,
     ) -> None:
         self.db = db
+        self.snapshots = snapshots or WriteSnapshots()
         self.bus = bus
         self.settings = settings
         self.attachments = attachments
@@ -193,9 +197,15 @@ class Actions:
         except IntegrityError:
             # Another process stored the same (channel, external_id) first: that is a duplicate.
             existing = await self._find_existing(msg)
-            if existing is None:
-                raise
-            return existing
+            if existing is not None:
+                return existing
+            # Or it created the same new identity a moment earlier: now we will find it.
+            return await self._receive(msg, stored_attachments)
+
+    async def ensure_default_queue(self) -> int:
+        """Create the queue new conversations join, once, at start (so first messages never race for it)."""
+        now = self.clock()
+        return await self.db.run_write(lambda conn: self._default_queue_id(conn, now))
 
     async def _find_existing(self, msg: InboundMessage) -> DeliverResult | None:
         async with self.db.read() as conn:
@@ -235,27 +245,26 @@ class Actions:
             bumped = conn.execute(
                 _BUMP_INBOUND, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
             ).one()
-            message_id = conn.execute(
-                _INSERT_MESSAGE,
-                {
-                    "conversation_id": conversation_id,
-                    "seq": bumped.last_seq,
-                    "direction": Direction.IN.value,
-                    "author": Author.CUSTOMER.value,
-                    "agent_id": None,
-                    "channel": msg.channel,
-                    "external_id": msg.external_id,
-                    "text": msg.text,
-                    "html": msg.html,
-                    "attachments": stored_attachments,
-                    "buttons": [],
-                    "meta": dict(msg.metadata),
-                    "automated": msg.automated,
-                    "delivery_status": DeliveryStatus.RECEIVED.value,
-                    "attempts": 0,
-                    "created_at": msg.received_at if msg.received_at.tzinfo else now,
-                },
-            ).scalar_one()
+            row = {
+                "conversation_id": conversation_id,
+                "seq": bumped.last_seq,
+                "direction": Direction.IN.value,
+                "author": Author.CUSTOMER.value,
+                "agent_id": None,
+                "channel": msg.channel,
+                "external_id": msg.external_id,
+                "text": msg.text,
+                "html": msg.html,
+                "attachments": stored_attachments,
+                "buttons": [],
+                "meta": dict(msg.metadata),
+                "automated": msg.automated,
+                "delivery_status": DeliveryStatus.RECEIVED.value,
+                "attempts": 0,
+                "created_at": msg.received_at if msg.received_at.tzinfo else now,
+            }
+            message_id = conn.execute(_INSERT_MESSAGE, row).scalar_one()
+            audience = {"status": bumped.status, "assignee_id": bumped.assignee_id, "customer_id": customer_id}
             conn.execute(
                 _INSERT_EVENT,
                 {
@@ -272,12 +281,13 @@ class Actions:
                 if change is not None
                 else []
             )
-            return change, conversation_id, customer_id, message_id, bumped.last_seq, changed
+            return change, conversation_id, customer_id, message_id, bumped.last_seq, changed, row, audience
 
         outcome = await self.db.run_write(tx)
         if isinstance(outcome, DeliverResult):
             return outcome
-        change, conversation_id, customer_id, message_id, seq, changed = outcome
+        change, conversation_id, customer_id, message_id, seq, changed, row, audience = outcome
+        self.snapshots.put(message_view({**row, "id": message_id}), audience)
         received = MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
         await self._publish([received, *changed])
         return DeliverResult(message_id, conversation_id, customer_id, seq=seq)
@@ -585,29 +595,30 @@ class Actions:
                     extra["first_agent_response_at"] = now
                 extra["unread_count"] = 0
             seq = self._bump_seq(conn, conversation_id, now, preview=_preview(text), extra=extra)
-            message_id = (
-                conn.execute(
-                    insert(messages).returning(messages.c.id),
-                    {
-                        "conversation_id": conversation_id,
-                        "seq": seq,
-                        "direction": Direction.OUT.value,
-                        "author": author.value,
-                        "agent_id": actor.agent_id,
-                        "channel": conv.channel,
-                        "text": text,
-                        "html": html,
-                        "attachments": stored,
-                        "buttons": [{"title": b.title, "payload": b.payload} for b in buttons],
-                        "meta": meta or {},
-                        "automated": automated,
-                        "delivery_status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    },
-                )
-            ).scalar_one()
+            row = {
+                "conversation_id": conversation_id,
+                "seq": seq,
+                "direction": Direction.OUT.value,
+                "author": author.value,
+                "agent_id": actor.agent_id,
+                "channel": conv.channel,
+                "text": text,
+                "html": html,
+                "attachments": stored,
+                "buttons": [{"title": b.title, "payload": b.payload} for b in buttons],
+                "meta": meta or {},
+                "automated": automated,
+                "delivery_status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            message_id = conn.execute(_INSERT_MESSAGE, row).scalar_one()
+            audience = {
+                "status": extra.get("status", conv.status),
+                "assignee_id": extra.get("assignee_id", conv.assignee_id),
+                "customer_id": conv.customer_id,
+            }
             self._log(
                 conn,
                 conv.customer_id,
@@ -617,9 +628,10 @@ class Actions:
                 {"message_id": message_id, "author": author.value, "text": text[:2000]},
                 now,
             )
-            return message_id, published
+            return message_id, published, row, audience
 
-        message_id, published = await self.db.run_write(tx)
+        message_id, published, row, audience = await self.db.run_write(tx)
+        self.snapshots.put(message_view({**row, "id": message_id}), audience)
         await self._publish([MessageQueued(message_id, conversation_id), *published])
         return int(message_id)
 

@@ -1,4 +1,5 @@
 """create_app: the aiohttp application, one cleanup context per resource."""
+
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from agents_ui.api import routes as api_routes
 from agents_ui.pages import routes as page_routes
 from agents_ui.push import AgentPush
 from agents_ui.security import security_middleware
+from bots.service import install as install_bot
 from channels.base import Channel, HubPort, utcnow
 from channels.webchat.adapter import WebchatChannel, WebchatConfig
 from hub.actions import Actions
@@ -22,6 +24,8 @@ from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUER
 from hub.merge import CustomerMerge
 from hub.outbox import OutboxDispatcher
 from hub.queries import Queries, conversation_recipient
+from hub.routing.service import install as install_routing
+from hub.snapshots import WriteSnapshots
 from hub.storage import migrate
 from hub.storage.database import Database
 from hub.webchat_directory import WebchatDirectory
@@ -54,6 +58,7 @@ def _typing_relay(app: web.Application) -> Callable[[Event], object]:
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await migrate.upgrade(app[DATABASE])
+    await app[ACTIONS].ensure_default_queue()
     yield
     await app[DATABASE].dispose()
 
@@ -102,8 +107,11 @@ def create_app(
     """Build the hub: storage, bus, actions, channels, outbox, agent API and pages."""
     database = Database(settings.effective_database_url)
     bus = InProcessBus()
-    queries = Queries(database)
-    actions = Actions(database, bus, settings, AttachmentStore(settings.data_dir / "attachments"), clock)
+    snapshots = WriteSnapshots()
+    queries = Queries(database, snapshots)
+    actions = Actions(
+        database, bus, settings, AttachmentStore(settings.data_dir / "attachments"), clock, snapshots=snapshots
+    )
     push = AgentPush(queries)
     webchat = WebchatChannel(
         WebchatConfig(
@@ -145,6 +153,6 @@ def create_app(
     for channel in channels.values():
         app.router.add_routes(channel.routes())
     install_knowledge_base(app)
+    install_bot(app)
+    install_routing(app)
     return app
-
-

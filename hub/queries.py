@@ -1,6 +1,8 @@
 """Read-side queries: what the API, the sockets and the dispatcher show; nothing here writes."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from channels.base import Attachment, Button, OutboundMessage, ThreadHint
 from hub.domain import Direction, NotFound
+from hub.snapshots import WriteSnapshots
 from hub.storage.database import Database
 from hub.storage.tables import Agent, AgentSession, Conversation, Customer, CustomerEvent, Identity, Message
 
@@ -27,25 +30,30 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def message_dict(row: Row[Any]) -> dict[str, Any]:
-    """A message as the API and sockets show it."""
+def message_view(m: Mapping[str, Any]) -> dict[str, Any]:
+    """A message as the API and sockets show it, from a row mapping or the values just written."""
     return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "seq": row.seq,
-        "direction": row.direction,
-        "author": row.author,
-        "agent_id": row.agent_id,
-        "channel": row.channel,
-        "text": row.text,
-        "attachments": row.attachments or [],
-        "buttons": row.buttons or [],
-        "automated": row.automated,
-        "meta": row.meta or {},
-        "delivery_status": row.delivery_status,
-        "delivery_error": row.delivery_error,
-        "created_at": _iso(row.created_at),
+        "id": m["id"],
+        "conversation_id": m["conversation_id"],
+        "seq": m["seq"],
+        "direction": m["direction"],
+        "author": m["author"],
+        "agent_id": m.get("agent_id"),
+        "channel": m["channel"],
+        "text": m["text"],
+        "attachments": m.get("attachments") or [],
+        "buttons": m.get("buttons") or [],
+        "automated": m.get("automated", False),
+        "meta": m.get("meta") or {},
+        "delivery_status": m["delivery_status"],
+        "delivery_error": m.get("delivery_error"),
+        "created_at": _iso(m["created_at"]),
     }
+
+
+def message_dict(row: Row[Any]) -> dict[str, Any]:
+    """A message row as the API and sockets show it."""
+    return message_view(row._mapping)
 
 
 def conversation_dict(row: Row[Any]) -> dict[str, Any]:
@@ -107,16 +115,15 @@ def _customer_name() -> Any:
 class Queries:
     """Read models over one Database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, snapshots: WriteSnapshots | None = None) -> None:
         self.db = db
+        self.snapshots = snapshots
 
     async def inbox(
         self, view: str, agent_id: int, *, limit: int = 50, before_id: int | None = None
     ) -> list[dict[str, Any]]:
         """Conversations for one inbox view, newest activity first (oldest waiting first when queued)."""
-        query = select(conversations, _customer_name()).join(
-            customers, customers.c.id == conversations.c.customer_id
-        )
+        query = select(conversations, _customer_name()).join(customers, customers.c.id == conversations.c.customer_id)
         if view == "queued":
             query = query.where(conversations.c.status == "queued").order_by(
                 conversations.c.enqueued_at, conversations.c.id
@@ -137,9 +144,7 @@ class Queries:
         """How many conversations each inbox view holds."""
         async with self.db.read() as conn:
             rows = (
-                await conn.execute(
-                    select(conversations.c.status, func.count()).group_by(conversations.c.status)
-                )
+                await conn.execute(select(conversations.c.status, func.count()).group_by(conversations.c.status))
             ).all()
             mine = (
                 await conn.execute(
@@ -185,6 +190,10 @@ class Queries:
 
     async def message_with_audience(self, message_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """A message and the conversation fields that decide who may see it."""
+        if self.snapshots is not None:
+            snapshot = self.snapshots.pop(message_id)
+            if snapshot is not None:
+                return snapshot
         async with self.db.read() as conn:
             row = (
                 await conn.execute(
@@ -213,9 +222,7 @@ class Queries:
             row = (await conn.execute(select(customers).where(customers.c.id == customer_id))).first()
             if row is None:
                 raise NotFound(f"customer {customer_id} does not exist")
-            ids = (
-                await conn.execute(select(identities).where(identities.c.customer_id == customer_id))
-            ).all()
+            ids = (await conn.execute(select(identities).where(identities.c.customer_id == customer_id))).all()
             convs = (
                 await conn.execute(
                     select(conversations, _customer_name())
@@ -231,8 +238,12 @@ class Queries:
         if seen:
             record["last_seen_at"] = _iso(max(seen))
         record["identities"] = [
-            {"channel": i.channel, "address": _display_address(i.channel, i.address), "verified": i.verified,
-             "opted_out": i.opted_out}
+            {
+                "channel": i.channel,
+                "address": _display_address(i.channel, i.address),
+                "verified": i.verified,
+                "opted_out": i.opted_out,
+            }
             for i in ids
         ]
         record["conversations"] = [conversation_dict(c) for c in convs]
@@ -374,16 +385,20 @@ class Queries:
         if row.channel != "email":
             return None
         refs = (
-            await conn.execute(
-                select(messages.c.external_id)
-                .where(
-                    messages.c.conversation_id == row.conversation_id,
-                    messages.c.external_id.is_not(None),
-                    messages.c.id != row.id,
+            (
+                await conn.execute(
+                    select(messages.c.external_id)
+                    .where(
+                        messages.c.conversation_id == row.conversation_id,
+                        messages.c.external_id.is_not(None),
+                        messages.c.id != row.id,
+                    )
+                    .order_by(messages.c.seq)
                 )
-                .order_by(messages.c.seq)
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         return ThreadHint(
             subject=row.subject,
             in_reply_to=refs[-1] if refs else None,
@@ -424,8 +439,7 @@ class Queries:
         async with self.db.read() as conn:
             rows = (await conn.execute(select(agents).order_by(agents.c.id))).all()
         return [
-            {"id": r.id, "name": r.name, "email": r.email, "role": r.role, "presence": r.presence,
-             "active": r.active}
+            {"id": r.id, "name": r.name, "email": r.email, "role": r.role, "presence": r.presence, "active": r.active}
             for r in rows
         ]
 

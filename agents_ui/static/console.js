@@ -248,7 +248,17 @@ function connect() {
 
 let typingHide = null;
 function onFrame(frame) {
-  if (frame.type === "message") addMessage(frame.message);
+  if (frame.type === "message") {
+    const m = frame.message;
+    const c = state.conversations.get(m.conversation_id);
+    if (c && m.direction !== "note") {
+      c.last_message_preview = m.text.slice(0, 160);
+      c.last_message_at = m.created_at;
+      if (m.direction === "in" && state.current?.id !== c.id) c.unread_count = (c.unread_count || 0) + 1;
+      renderList();
+    }
+    addMessage(m);
+  }
   else if (frame.type === "conversation") {
     const c = frame.conversation;
     state.conversations.set(c.id, c);
