@@ -161,7 +161,7 @@ class PolicyConfig:
     """Knobs of the policy; defaults suit the starter bot."""
 
     unsure_limit: int = 2
-    kb_min_score: float = 4.0
+    kb_min_score: float = 1.5
     intent_threshold: float | None = None  # None: the engine's own calibrated bar
     link_base: str = ""
     handoff_on_complaint: bool = True
