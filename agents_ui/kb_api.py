@@ -1,4 +1,5 @@
 """The knowledge-base JSON API: designers write articles, import and export; every agent searches."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,7 @@ from aiohttp import BodyPartReader, web
 from agents_ui.security import current_agent, requires
 from hub.domain import DomainError, Role
 from hub.http import field_str, json_error, path_int, read_json
+from knowledge_base.analysis import detect_language
 from knowledge_base.article import (
     LANGUAGES,
     MAX_TITLE_CHARS,
@@ -20,7 +22,6 @@ from knowledge_base.article import (
     normalize_body,
     normalize_tags,
 )
-from knowledge_base.analysis import detect_language
 from knowledge_base.bundles import NamedFile, csv_bytes, markdown_zip
 from knowledge_base.keys import KNOWLEDGE_BASE
 from knowledge_base.search import SearchHit
@@ -32,8 +33,11 @@ routes = web.RouteTableDef()
 MAX_ARTICLE_JSON = 2 * 1024 * 1024
 _CREATE_FIELDS = frozenset({"title", "body_markdown", "body", "language", "tags", "slug", "status"})
 _UPDATE_FIELDS = frozenset({"title", "body_markdown", "body", "language", "tags", "slug", "version"})
-_MARKDOWN_TYPES = {"application/zip": "upload.zip", "application/x-zip-compressed": "upload.zip",
-                   "text/markdown": "article.md"}
+_MARKDOWN_TYPES = {
+    "application/zip": "upload.zip",
+    "application/x-zip-compressed": "upload.zip",
+    "text/markdown": "article.md",
+}
 _CSV_TYPES = {"text/csv": "upload.csv", "application/csv": "upload.csv", "text/plain": "upload.csv"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -136,7 +140,7 @@ async def list_articles(request: web.Request) -> web.Response:
     language = _query_choice(request, "language", LANGUAGES)
     limit = _query_int(request, "limit", 50, 1, 200)
     offset = _query_int(request, "offset", 0, 0, 10_000_000)
-    items, total = await request.app[KNOWLEDGE_BASE].store.list(
+    items, total = await request.app[KNOWLEDGE_BASE].store.find(
         status=None if status == "archived" else status,
         archived=status == "archived",
         language=language,
@@ -262,7 +266,7 @@ async def search_articles(request: web.Request) -> web.Response:
     language = _query_choice(request, "language", LANGUAGES)
     limit = _query_int(request, "limit", 10, 1, 50)
     kb = request.app[KNOWLEDGE_BASE]
-    hits = await kb.search(query, language=language, limit=limit)  # type: ignore[arg-type]
+    hits = await kb.search(query, language=language, limit=limit)
     return web.json_response(
         {"query": query, "language": language, "index_ready": kb.ready, "hits": [hit_dict(h) for h in hits]}
     )
@@ -279,13 +283,16 @@ async def _read_limited(stream: Any, limit: int, total: int) -> tuple[bytes, int
     """Read a stream to its end; 413 once the upload passes the limit."""
     chunks: list[bytes] = []
     while True:
-        chunk = await stream.read_chunk(64 * 1024) if isinstance(stream, BodyPartReader) else await stream.read(64 * 1024)
+        chunk = (
+            await stream.read_chunk(64 * 1024) if isinstance(stream, BodyPartReader) else await stream.read(64 * 1024)
+        )
         if not chunk:
             return b"".join(chunks), total
         total += len(chunk)
         if total > limit:
-            raise DomainError(f"the upload is larger than {limit // (1024 * 1024)} MiB", code="payload_too_large",
-                              status=413)
+            raise DomainError(
+                f"the upload is larger than {limit // (1024 * 1024)} MiB", code="payload_too_large", status=413
+            )
         chunks.append(chunk)
 
 
@@ -293,7 +300,9 @@ async def _uploaded(request: web.Request, raw_types: dict[str, str]) -> tuple[li
     """Files from a multipart form (with its small text fields) or one raw body of an accepted type."""
     limit = request.app[KNOWLEDGE_BASE].config.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise DomainError(f"the upload is larger than {limit // (1024 * 1024)} MiB", code="payload_too_large", status=413)
+        raise DomainError(
+            f"the upload is larger than {limit // (1024 * 1024)} MiB", code="payload_too_large", status=413
+        )
     files: list[NamedFile] = []
     form: dict[str, str] = {}
     if request.content_type == "multipart/form-data":
@@ -340,7 +349,7 @@ async def import_csv(request: web.Request) -> web.Response:
     if status not in STATUSES:
         raise DomainError(f"status must be one of {', '.join(STATUSES)}", code="invalid_status")
     kb = request.app[KNOWLEDGE_BASE]
-    job_id = await kb.start_import("csv", files, _author(request), default_status=status)  # type: ignore[arg-type]
+    job_id = await kb.start_import("csv", files, _author(request), default_status=status)
     return _job_response(await kb.job(job_id))
 
 

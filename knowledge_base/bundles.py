@@ -1,4 +1,5 @@
 """Uploaded and downloaded bundles of articles: zip files of Markdown and CSV, in memory (pure)."""
+
 from __future__ import annotations
 
 import io
@@ -50,7 +51,9 @@ def is_zip(data: bytes) -> bool:
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def unpack(files: Iterable[NamedFile], limits: BundleLimits = BundleLimits()) -> tuple[list[NamedFile], list[ImportProblem]]:
+def unpack(
+    files: Iterable[NamedFile], limits: BundleLimits = BundleLimits()
+) -> tuple[list[NamedFile], list[ImportProblem]]:
     """The files, with every zip replaced by its members; members that break a limit are reported."""
     out: list[NamedFile] = []
     problems: list[ImportProblem] = []
@@ -70,7 +73,9 @@ def unpack(files: Iterable[NamedFile], limits: BundleLimits = BundleLimits()) ->
                     continue
                 name = info.filename
                 if len(out) >= limits.max_files:
-                    problems.append(ImportProblem(file.name, None, f"more than {limits.max_files} files; the rest were skipped"))
+                    problems.append(
+                        ImportProblem(file.name, None, f"more than {limits.max_files} files; the rest were skipped")
+                    )
                     break
                 if info.flag_bits & 0x1:
                     problems.append(ImportProblem(name, None, "the file is encrypted"))
@@ -91,7 +96,11 @@ def unpack(files: Iterable[NamedFile], limits: BundleLimits = BundleLimits()) ->
                 total += len(data)
                 if total > limits.max_total_bytes:
                     problems.append(
-                        ImportProblem(file.name, None, f"unpacks to more than {limits.max_total_bytes} bytes; the rest were skipped")
+                        ImportProblem(
+                            file.name,
+                            None,
+                            f"unpacks to more than {limits.max_total_bytes} bytes; the rest were skipped",
+                        )
                     )
                     break
                 out.append(NamedFile(name, data))

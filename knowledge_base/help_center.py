@@ -1,4 +1,5 @@
 """The public help center (/help…, no login, server-rendered) and the widget's article suggestions."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -28,7 +29,7 @@ def reader_language(request: web.Request) -> Language:
     """?lang= when it is zh or en, else the browser's first choice of the two, else English."""
     asked = request.query.get("lang", "")
     if asked in LANGUAGES:
-        return asked  # type: ignore[return-value]
+        return asked
     for entry in request.headers.get("Accept-Language", "").split(","):
         tag = entry.split(";")[0].strip().lower()
         if tag.startswith("zh"):
@@ -61,7 +62,7 @@ async def help_index(request: web.Request) -> web.Response:
     tag = request.query.get("tag") or None
     number = _page_number(request)
     store = request.app[KNOWLEDGE_BASE].store
-    items, total = await store.list(
+    items, total = await store.find(
         status="published", language=lang, tag=tag, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
     )
     has_next = number * PAGE_SIZE < total
@@ -119,9 +120,8 @@ async def suggest(request: web.Request) -> web.Response:
         return response
     raw_limit = request.query.get("limit", "3")
     limit = min(int(raw_limit), 5) if raw_limit.isdigit() and int(raw_limit) > 0 else 3
-    hits = await request.app[KNOWLEDGE_BASE].search(query, language=lang, limit=limit)  # type: ignore[arg-type]
+    hits = await request.app[KNOWLEDGE_BASE].search(query, language=lang, limit=limit)
     articles = [
-        {"title": h.title, "url": help_path(h.slug), "language": h.language, "snippet": h.snippet.text}
-        for h in hits
+        {"title": h.title, "url": help_path(h.slug), "language": h.language, "snippet": h.snippet.text} for h in hits
     ]
     return web.json_response({"articles": articles}, headers=cors)

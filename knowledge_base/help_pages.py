@@ -1,4 +1,5 @@
 """The public help center's HTML, in Chinese and English; every value is escaped here (pure)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -64,19 +65,28 @@ TEXT: dict[Language, dict[str, str]] = {
 _STYLE = """
 body{margin:0;font:16px/1.6 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;color:#1d232b;background:#f6f7f9}
 header{background:#1f6feb;color:#fff;padding:14px 24px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
-header a{color:#fff;text-decoration:none}header .home{font-weight:700;font-size:20px}
+header a{color:#fff;text-decoration:none}
+header .home{font-weight:700;font-size:20px}
 header .switch{margin-left:auto;font-size:14px}
 form.search{display:flex;gap:6px;flex:1;min-width:220px;max-width:520px}
 form.search input{flex:1;padding:8px 10px;border-radius:6px;border:none;font:inherit}
-form.search button{padding:8px 14px;border-radius:6px;border:none;background:#0d419d;color:#fff;font:inherit;cursor:pointer}
-main{max-width:780px;margin:24px auto;padding:0 20px 40px;background:#fff;border-radius:10px;box-shadow:0 1px 4px rgba(0,0,0,.06)}
+form.search button{padding:8px 14px;border-radius:6px;border:none;background:#0d419d;color:#fff;
+  font:inherit;cursor:pointer}
+main{max-width:780px;margin:24px auto;padding:0 20px 40px;background:#fff;border-radius:10px;
+  box-shadow:0 1px 4px rgba(0,0,0,.06)}
 main>*:first-child{padding-top:20px;margin-top:0}
-ul.articles{list-style:none;padding:0}ul.articles li{padding:12px 0;border-bottom:1px solid #eef0f3}
+ul.articles{list-style:none;padding:0}
+ul.articles li{padding:12px 0;border-bottom:1px solid #eef0f3}
 ul.articles a{font-weight:600;color:#0d419d;text-decoration:none}
-.meta{color:#6b7480;font-size:13px}.tag{display:inline-block;background:#eef3fd;color:#0d419d;border-radius:10px;padding:0 8px;margin-right:4px;font-size:12px;text-decoration:none}
-.snippet{color:#3b434d;font-size:14px;margin:4px 0 0}mark{background:#fff3b0;color:inherit}
+.meta{color:#6b7480;font-size:13px}
+.tag{display:inline-block;background:#eef3fd;color:#0d419d;border-radius:10px;padding:0 8px;margin-right:4px;
+  font-size:12px;text-decoration:none}
+.snippet{color:#3b434d;font-size:14px;margin:4px 0 0}
+mark{background:#fff3b0;color:inherit}
 .lang{font-size:11px;border:1px solid #ccd;border-radius:4px;padding:0 4px;margin-left:6px;color:#6b7480}
-article img{max-width:100%}article table{border-collapse:collapse}article td,article th{border:1px solid #dde;padding:4px 8px}
+article img{max-width:100%}
+article table{border-collapse:collapse}
+article td,article th{border:1px solid #dde;padding:4px 8px}
 article pre{background:#f0f2f5;padding:10px;overflow:auto;border-radius:6px}
 nav.pages{display:flex;justify-content:space-between;padding:12px 0}
 """
@@ -84,7 +94,7 @@ nav.pages{display:flex;justify-content:space-between;padding:12px 0}
 
 def markdown_html(markdown: str) -> str:
     """An article body as HTML: raw HTML escaped, dangerous link schemes refused."""
-    return _MARKDOWN.render(markdown)
+    return str(_MARKDOWN.render(markdown))
 
 
 def help_url(path: str, **query: str | int | None) -> str:
@@ -137,13 +147,12 @@ def index_page(
         listing = f"<p>{escape(t['empty'])}</p>"
     pages = ""
     if page_number > 1 or has_next:
-        prev = (
-            f'<a href="{escape(help_url("/help", lang=lang, tag=tag, page=page_number - 1))}">{escape(t["previous"])}</a>'
-            if page_number > 1 else "<span></span>"
-        )
+        previous_url = help_url("/help", lang=lang, tag=tag, page=page_number - 1)
+        prev = f'<a href="{escape(previous_url)}">{escape(t["previous"])}</a>' if page_number > 1 else "<span></span>"
         nxt = (
             f'<a href="{escape(help_url("/help", lang=lang, tag=tag, page=page_number + 1))}">{escape(t["next"])}</a>'
-            if has_next else "<span></span>"
+            if has_next
+            else "<span></span>"
         )
         pages = f'<nav class="pages">{prev}{nxt}</nav>'
     return page(heading, lang, f"<h1>{escape(heading)}</h1>{listing}{pages}")

@@ -1,4 +1,5 @@
 """The typed application key under which the hub keeps its knowledge base."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

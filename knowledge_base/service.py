@@ -4,13 +4,14 @@
 process's index (so it is searchable when the call returns), then published as
 KbArticlesChanged, which other processes use to load the article and update their own index.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,14 +23,14 @@ from agents_ui.kb_api import routes as kb_api_routes
 from hub.events import Bus, Event, KbArticlesChanged
 from hub.keys import ACTIONS, BUS, DATABASE
 from hub.storage.database import Database
-from knowledge_base.article import LANGUAGES, Article, Language, Status
+from knowledge_base.article import LANGUAGES, Article, Status
 from knowledge_base.bundles import BundleLimits, NamedFile, parse_csv_files, parse_markdown_files
 from knowledge_base.formats import ImportReport
 from knowledge_base.help_center import routes as help_routes
 from knowledge_base.keys import KNOWLEDGE_BASE
 from knowledge_base.search import SearchHit, SearchIndex
 from knowledge_base.segmenter import segmenter
-from knowledge_base.store import KbStore, StoredArticle, for_index, help_path
+from knowledge_base.store import KbStore, StoredArticle, as_indexed, help_path
 from knowledge_base.writes import KbWriter, Saved
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,8 @@ class KnowledgeBase:
 
     # --- search: what the bot, the API, the help center and the widget call -------------------
 
-    async def search(self, query: str, language: Language | None = None, limit: int = 5) -> list[SearchHit]:
-        """Published articles best matching the query, best first; language=None searches both.
+    async def search(self, query: str, language: str | None = None, limit: int = 5) -> list[SearchHit]:
+        """Published articles best matching the query, best first; language "zh", "en" or None (both).
 
         Scoring and snippets (about a millisecond) run on a search thread of their own, so neither
         the event loop nor a long import or rebuild in the default executor holds a search up.
@@ -172,7 +173,7 @@ class KnowledgeBase:
             return
         newer = [i for i, v in zip(event.article_ids, event.versions, strict=True) if self._seen.get(i, 0) < v]
         if newer:
-            await self._apply(await self.store.for_index(newer))
+            await self._apply(await self.store.current(newer))
 
     async def _apply(self, articles: Sequence[Article]) -> None:
         """Put committed articles into the index (drafts and archived ones come out)."""
@@ -291,7 +292,7 @@ class KnowledgeBase:
 
 def _indexable(stored: StoredArticle) -> Article:
     """Archived articles reach the index as drafts, so they are removed."""
-    return for_index(stored.article, stored.archived_at is not None)
+    return as_indexed(stored.article, stored.archived_at is not None)
 
 
 def _upsert_all(index: SearchIndex, articles: Sequence[Article]) -> None:

@@ -1,23 +1,26 @@
 """Reading stored articles, their versions and import jobs; nothing here writes."""
+
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Row, Text, cast, func, select
+from sqlalchemy import ColumnElement, Row, Table, Text, cast, func, select
 
 from hub.domain import NotFound
 from hub.storage.database import Database
 from hub.storage.kb_tables import KbArticle, KbArticleVersion, KbImportJob
 from knowledge_base.article import Article
 
-articles_t = KbArticle.__table__
-versions_t = KbArticleVersion.__table__
-jobs_t = KbImportJob.__table__
+# Declared tables are always Tables; the cast tells the type checker so.
+articles_t = typing.cast(Table, KbArticle.__table__)
+versions_t = typing.cast(Table, KbArticleVersion.__table__)
+jobs_t = typing.cast(Table, KbImportJob.__table__)
 
 HELP_PREFIX = "/help"
 
@@ -100,7 +103,7 @@ def stored_from_row(row: Row[Any]) -> StoredArticle:
     )
 
 
-def for_index(article: Article, archived: bool) -> Article:
+def as_indexed(article: Article, archived: bool) -> Article:
     """What the search index should hold: archived articles as drafts, so they are dropped."""
     return replace(article, status="draft") if archived and article.is_published else article
 
@@ -167,7 +170,7 @@ class KbStore:
             raise NotFound(f"article {article_id} does not exist")
         return stored_from_row(row)
 
-    async def list(
+    async def find(
         self,
         *,
         status: str | None = None,
@@ -179,7 +182,9 @@ class KbStore:
         offset: int = 0,
     ) -> tuple[list[StoredArticle], int]:
         """A page of articles, newest change first, and how many match in all."""
-        conditions = [articles_t.c.archived_at.is_not(None) if archived else articles_t.c.archived_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [
+            articles_t.c.archived_at.is_not(None) if archived else articles_t.c.archived_at.is_(None)
+        ]
         if status is not None:
             conditions.append(articles_t.c.status == status)
         if language is not None:
@@ -228,14 +233,12 @@ class KbStore:
 
     async def published_page(self, language: str, limit: int, offset: int) -> tuple[list[StoredArticle], int]:
         """Published articles in one language, for the help-center front page."""
-        return await self.list(status="published", language=language, limit=limit, offset=offset)
+        return await self.find(status="published", language=language, limit=limit, offset=offset)
 
     async def versions(self, article_id: int) -> list[dict[str, Any]]:
         """Every saved version of an article, newest first (without bodies)."""
         await self.get(article_id)
-        query = (
-            select(versions_t).where(versions_t.c.article_id == article_id).order_by(versions_t.c.version.desc())
-        )
+        query = select(versions_t).where(versions_t.c.article_id == article_id).order_by(versions_t.c.version.desc())
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [version_dict(r, body=False) for r in rows]
@@ -256,7 +259,7 @@ class KbStore:
             rows = (await conn.execute(query)).all()
         return [article_from_row(r) for r in rows]
 
-    async def for_index(self, article_ids: Iterable[int]) -> list[Article]:
+    async def current(self, article_ids: Iterable[int]) -> list[Article]:
         """The current state of some articles as the index should see it (archived as drafts)."""
         ids = sorted(set(article_ids))
         found: list[Article] = []
@@ -264,12 +267,12 @@ class KbStore:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = (await conn.execute(select(articles_t).where(articles_t.c.id.in_(chunk)))).all()
-                found.extend(for_index(article_from_row(r), r.archived_at is not None) for r in rows)
+                found.extend(as_indexed(article_from_row(r), r.archived_at is not None) for r in rows)
         return found
 
     async def for_export(self, *, status: str | None, language: str | None) -> list[Article]:
         """Unarchived articles to export, by slug."""
-        conditions = [articles_t.c.archived_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [articles_t.c.archived_at.is_(None)]
         if status is not None:
             conditions.append(articles_t.c.status == status)
         if language is not None:

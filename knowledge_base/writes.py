@@ -4,6 +4,7 @@ Like hub.actions, each transaction function reads what it needs inside the trans
 nothing outside the database, because on SQLite a write may run twice. The service around these
 applies the committed result to the search index and publishes the event.
 """
+
 from __future__ import annotations
 
 import secrets

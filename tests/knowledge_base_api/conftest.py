@@ -1,4 +1,5 @@
 """Designers and agents using the knowledge base through the hub's HTTP API."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from hub.domain import Role
+from tests.browser.conftest import browser  # noqa: F401 - Chromium for the widget story
 from tests.support import AgentSession, add_agent
 
 

@@ -1,4 +1,5 @@
 """A designer writes, publishes, edits and retires help articles; agents find them as they change."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,9 @@ Open **My orders**, pick the order and press *Request refund*. Once approved, th
 to your original payment method within 3-5 working days."""
 
 
-async def test_a_published_article_is_searchable_at_once_in_chinese_and_english(hub: TestClient, designer: Desk, desk: Any) -> None:
+async def test_a_published_article_is_searchable_at_once_in_chinese_and_english(
+    hub: TestClient, designer: Desk, desk: Any
+) -> None:
     agent = await desk("wang.agent@example.com", Role.AGENT)
     zh = await designer.write("如何申请退款", REFUND_ZH, publish=False, tags=["退款", "售后"])
     assert zh["language"] == "zh" and zh["status"] == "draft" and zh["version"] == 1 and zh["slug"] == "如何申请退款"
@@ -69,7 +72,10 @@ async def test_every_save_keeps_a_version_and_search_follows_the_newest(designer
     status, data = await designer.get(f"/api/kb/articles/{article['id']}/versions")
     assert status == 200
     assert [(v["version"], v["change"]) for v in data["versions"]] == [
-        (4, "updated"), (3, "updated"), (2, "published"), (1, "created")
+        (4, "updated"),
+        (3, "updated"),
+        (2, "published"),
+        (1, "created"),
     ]
     assert "body_markdown" not in data["versions"][0]
     status, data = await designer.get(f"/api/kb/articles/{article['id']}/versions/1")
@@ -83,7 +89,9 @@ async def test_every_save_keeps_a_version_and_search_follows_the_newest(designer
     assert status == 409 and data["error"] == "version_conflict"
 
 
-async def test_unpublished_and_archived_articles_leave_search_and_the_help_center(hub: TestClient, designer: Desk) -> None:
+async def test_unpublished_and_archived_articles_leave_search_and_the_help_center(
+    hub: TestClient, designer: Desk
+) -> None:
     article = await designer.write("Reset your password", "Use the reset link we email you.")
     path = f"/api/kb/articles/{article['id']}"
     assert len(await designer.search("password reset")) == 1

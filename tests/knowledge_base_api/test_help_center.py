@@ -1,4 +1,5 @@
 """Customers read and search the public help center in Chinese and English, without logging in."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,7 +23,9 @@ async def page(hub: TestClient, path: str, **headers: str) -> tuple[int, str]:
 
 async def test_help_center_lists_shows_and_searches_published_articles(hub: TestClient, designer: Desk) -> None:
     await designer.write("如何申请退款", "在**我的订单**中点击“申请退款”，款项原路退回。", tags=["售后"])
-    await designer.write("Refunds", "Press *Request refund* on the order; the money goes back in 5 days.", tags=["billing"])
+    await designer.write(
+        "Refunds", "Press *Request refund* on the order; the money goes back in 5 days.", tags=["billing"]
+    )
     await designer.write("内部草稿：退款政策调整", "还没有发布的退款内容", publish=False)
 
     status, html = await page(hub, "/help?lang=zh")
@@ -55,8 +58,12 @@ async def test_help_center_escapes_whatever_designers_write(hub: TestClient, des
         f"Text {EVIL} and <img src=x onerror=alert(1)>.\n\n[click](javascript:alert(1)) [home](https://example.com)",
         tags=['"><b>tag</b>'],
     )
-    for path in (article["url"], "/help?lang=en", "/help/search?q=refund+policy&lang=en",
-                 f"/help/search?q={EVIL}+refund&lang=en"):
+    for path in (
+        article["url"],
+        "/help?lang=en",
+        "/help/search?q=refund+policy&lang=en",
+        f"/help/search?q={EVIL}+refund&lang=en",
+    ):
         status, html = await page(hub, path)
         assert status == 200, path
         assert "<script>" not in html and "<img src=x" not in html, path
@@ -81,13 +88,16 @@ async def test_missing_drafts_and_renamed_articles(hub: TestClient, designer: De
     assert draft["id"] != article["id"]
 
 
-async def test_widget_suggestion_endpoint(hub: TestClient, designer: Desk, aiohttp_client: Any, settings: Settings) -> None:
+async def test_widget_suggestion_endpoint(
+    hub: TestClient, designer: Desk, aiohttp_client: Any, settings: Settings
+) -> None:
     article = await designer.write("Track your parcel", "Use the tracking number from your shipping email.")
     await designer.write("查询物流", "在订单详情里可以查看快递单号和物流进度。")
     await designer.write("Unreleased", "tracking number secrets", publish=False)
 
-    resp = await hub.get("/webchat/kb/suggest", params={"q": "where is my parcel tracking"},
-                         headers={"Origin": "https://shop.example"})
+    resp = await hub.get(
+        "/webchat/kb/suggest", params={"q": "where is my parcel tracking"}, headers={"Origin": "https://shop.example"}
+    )
     assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
     found = (await resp.json())["articles"]
     assert [a["url"] for a in found] == [article["url"]] and found[0]["title"] == "Track your parcel"

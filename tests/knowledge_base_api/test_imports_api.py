@@ -1,4 +1,5 @@
 """A designer brings an FAQ spreadsheet and a folder of Markdown in, watches the import, and takes it all out again."""
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,9 @@ from tests.knowledge_base_api.conftest import Desk
 FAQ = (
     "question,answer,tags\r\n"
     "How long does shipping take?,Most parcels arrive within 3 days.,shipping\r\n"
-    "怎么修改收货地址？,发货前在“我的订单”里修改地址。,\"地址, 订单\"\r\n"
+    '怎么修改收货地址？,发货前在“我的订单”里修改地址。,"地址, 订单"\r\n'
     "Can I pay by invoice?,,billing\r\n"
-    "Do you ship abroad?,\"Yes, to 40 countries.\r\nCustoms fees are paid on delivery.\",shipping\r\n"
+    'Do you ship abroad?,"Yes, to 40 countries.\r\nCustoms fees are paid on delivery.",shipping\r\n'
 )
 
 
@@ -29,7 +30,9 @@ def _zip(files: dict[str, str]) -> bytes:
 
 
 async def test_csv_import_reports_the_bad_row_and_imports_the_rest(designer: Desk) -> None:
-    status, data = await designer.upload("/api/kb/imports/csv", [("faq.csv", FAQ.encode(), "text/csv")], status="published")
+    status, data = await designer.upload(
+        "/api/kb/imports/csv", [("faq.csv", FAQ.encode(), "text/csv")], status="published"
+    )
     assert status == 202 and data["job"]["state"] in ("parsing", "saving", "done")
     job = await designer.finished(data["job"])
     assert job["state"] == "done" and job["error"] is None
@@ -43,11 +46,16 @@ async def test_csv_import_reports_the_bad_row_and_imports_the_rest(designer: Des
     assert [a["title"] for a in listing["articles"]] == ["怎么修改收货地址？"]
 
     # Importing the same sheet again changes nothing; a changed answer becomes a new version.
-    job = await designer.finished((await designer.upload("/api/kb/imports/csv", [("faq.csv", FAQ.encode(), "text/csv")], status="published"))[1]["job"])
+    job = await designer.finished(
+        (await designer.upload("/api/kb/imports/csv", [("faq.csv", FAQ.encode(), "text/csv")], status="published"))[1][
+            "job"
+        ]
+    )
     assert (job["created"], job["updated"], job["unchanged"]) == (0, 0, 3)
     changed = FAQ.replace("within 3 days", "within 2 days")
     resp = await designer.client.post(
-        "/api/kb/imports/csv?status=published", data=changed.encode("gb18030"),
+        "/api/kb/imports/csv?status=published",
+        data=changed.encode("gb18030"),
         headers={**designer.headers, "Content-Type": "text/csv"},
     )
     assert resp.status == 202 and resp.headers["Location"].startswith("/api/kb/imports/")
@@ -60,17 +68,24 @@ async def test_csv_import_reports_the_bad_row_and_imports_the_rest(designer: Des
 
 
 async def test_markdown_zip_and_files_import_then_export_round_trip(designer: Desk) -> None:
-    bundle = _zip({
-        "help/refunds.md": "---\ntitle: Refunds\nlanguage: en\ntags: [billing]\nstatus: published\n---\n\nMoney goes back in **5 days**.\n",
-        "help/退货.md": "---\ntitle: 如何退货\nstatus: published\n---\n\n七天内可以无理由退货。\n",
-        "help/broken.md": "---\ntitle: [unclosed\nstatus: published\n---\n\nBody\n",
-        "__MACOSX/help/._refunds.md": "\x00\x05junk",
-        "help/logo.png": "not markdown",
-    })
+    bundle = _zip(
+        {
+            "help/refunds.md": (
+                "---\ntitle: Refunds\nlanguage: en\ntags: [billing]\nstatus: published\n---\n\n"
+                "Money goes back in **5 days**.\n"
+            ),
+            "help/退货.md": "---\ntitle: 如何退货\nstatus: published\n---\n\n七天内可以无理由退货。\n",
+            "help/broken.md": "---\ntitle: [unclosed\nstatus: published\n---\n\nBody\n",
+            "__MACOSX/help/._refunds.md": "\x00\x05junk",
+            "help/logo.png": "not markdown",
+        }
+    )
     status, data = await designer.upload(
         "/api/kb/imports/markdown",
-        [("help.zip", bundle, "application/zip"),
-         ("hours.md", "---\ntitle: Opening hours\n---\n\nWe answer from 9 to 21.\n".encode(), "text/markdown")],
+        [
+            ("help.zip", bundle, "application/zip"),
+            ("hours.md", b"---\ntitle: Opening hours\n---\n\nWe answer from 9 to 21.\n", "text/markdown"),
+        ],
     )
     assert status == 202, data
     job = await designer.finished(data["job"])
@@ -87,7 +102,9 @@ async def test_markdown_zip_and_files_import_then_export_round_trip(designer: De
     exported = await resp.read()
     with zipfile.ZipFile(io.BytesIO(exported)) as archive:
         assert sorted(archive.namelist()) == ["hours.md", "refunds.md", "退货.md"]
-    job = await designer.finished((await designer.upload("/api/kb/imports/markdown", [("export.zip", exported, "application/zip")]))[1]["job"])
+    job = await designer.finished(
+        (await designer.upload("/api/kb/imports/markdown", [("export.zip", exported, "application/zip")]))[1]["job"]
+    )
     assert (job["created"], job["updated"], job["unchanged"], job["problems"]) == (0, 0, 3, [])
 
     resp = await designer.client.get("/api/kb/export?format=csv&status=published")
@@ -96,7 +113,9 @@ async def test_markdown_zip_and_files_import_then_export_round_trip(designer: De
     assert raw.startswith(b"\xef\xbb\xbf")  # so Excel shows the Chinese correctly
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert {r["slug"]: r["status"] for r in rows} == {"refunds": "published", "退货": "published"}
-    job = await designer.finished((await designer.upload("/api/kb/imports/csv", [("export.csv", raw, "text/csv")]))[1]["job"])
+    job = await designer.finished(
+        (await designer.upload("/api/kb/imports/csv", [("export.csv", raw, "text/csv")]))[1]["job"]
+    )
     assert (job["created"], job["unchanged"]) == (0, 2)
 
 
@@ -130,6 +149,8 @@ async def test_bad_uploads_are_refused_with_json_errors(hub: TestClient, designe
     job = await designer.finished(data["job"])
     assert job["state"] == "done" and job["total"] == 0
     assert "question" in job["problems"][0]["message"] and job["problems"][0]["line"] == 1
-    status, data = await designer.upload("/api/kb/imports/markdown", [("site.zip", b"PK\x03\x04broken", "application/zip")])
+    status, data = await designer.upload(
+        "/api/kb/imports/markdown", [("site.zip", b"PK\x03\x04broken", "application/zip")]
+    )
     job = await designer.finished(data["job"])
     assert job["problems"][0]["source"] == "site.zip" and "zip" in job["problems"][0]["message"]

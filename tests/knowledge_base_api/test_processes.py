@@ -1,4 +1,5 @@
 """Several hub processes share one database: each builds its index from it and follows the others' saves."""
+
 from __future__ import annotations
 
 import asyncio
@@ -56,8 +57,12 @@ async def test_a_second_process_builds_from_the_database_and_follows_bus_events(
     await designer.delete(f"/api/kb/articles/{plan_id}")
     await eventually_found(other, "weekend", [])
 
-    job = (await designer.upload("/api/kb/imports/csv?status=published",
-                                 [("faq.csv", b"question,answer\nGift cards,Gift cards never expire.\n", "text/csv")]))[1]
+    job = (
+        await designer.upload(
+            "/api/kb/imports/csv?status=published",
+            [("faq.csv", b"question,answer\nGift cards,Gift cards never expire.\n", "text/csv")],
+        )
+    )[1]
     await designer.finished(job["job"])
     await eventually_found(other, "gift card expire", ["gift-cards"])
 

@@ -1,4 +1,5 @@
 """In a real browser: a visitor types into the chat widget, sees a help article suggested, and opens it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,19 +7,21 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.browser.conftest import browser  # noqa: F401 - the shared Chromium fixture
 from tests.knowledge_base_api.conftest import Desk
 
 pytestmark = pytest.mark.browser
 
 
 async def test_widget_suggests_articles_while_the_visitor_types(
-    hub: TestClient, designer: Desk, browser: Any, database_url: str  # noqa: F811
+    hub: TestClient,
+    designer: Desk,
+    browser: Any,
+    database_url: str,
 ) -> None:
     if "postgres" in database_url:
         pytest.skip("the browser story runs once, on the default SQLite store")
     await designer.write("如何修改收货地址", "发货前，在**我的订单**里点击“修改地址”。")
-    await designer.write(f"Return <b>labels</b>", "Print the return label from your order page.")
+    await designer.write("Return <b>labels</b>", "Print the return label from your order page.")
     base = str(hub.make_url("")).rstrip("/")
 
     context = await browser.new_context(viewport={"width": 1000, "height": 760}, locale="zh-CN")
