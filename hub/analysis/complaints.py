@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from hub.analysis.cues import Severity, find_cues, severity
 from hub.analysis.examples import CATEGORIES, Example, load_seed
-from hub.analysis.features import extract
+from hub.analysis.features import Features, extract
 from hub.analysis.linear import LinearModel, fit
 from hub.analysis.text import fold, prepare
 
@@ -17,6 +17,8 @@ CORRECTION_WEIGHT = 5.0
 COMPLAINT_C = 10.0
 CATEGORY_C = 8.0
 THRESHOLD = 0.5
+# Cue, channel and length indicators say how upset or how long a message is, not what it is about.
+_TONE_PREFIXES = ("cue:", "ch:", "len:")
 
 @dataclass(frozen=True, slots=True)
 class ComplaintScore:
@@ -27,6 +29,11 @@ class ComplaintScore:
     category: str | None
     severity: Severity | None
     cues: list[str] = field(default_factory=list)
+
+
+def _topical(feats: Features) -> Features:
+    """The features that say what a message is about; tone cues must not pull the category."""
+    return {k: v for k, v in feats.items() if not k.startswith(_TONE_PREFIXES)}
 
 
 class ComplaintDetector:
@@ -52,7 +59,7 @@ class ComplaintDetector:
         complaint = fit(feats, ["yes" if ex.is_complaint else "no" for ex in rows], weights, c=COMPLAINT_C)
         labelled = [i for i, ex in enumerate(rows) if ex.is_complaint and ex.category is not None]
         category = fit(
-            [feats[i] for i in labelled],
+            [_topical(feats[i]) for i in labelled],
             [rows[i].category or "other" for i in labelled],
             [weights[i] for i in labelled],
             c=CATEGORY_C,
@@ -67,7 +74,7 @@ class ComplaintDetector:
         probability = float(self.complaint.probabilities(feats)[0])
         if probability < self.threshold:
             return ComplaintScore(False, probability, None, None, [str(c) for c in cues])
-        class_probs = self.category.probabilities(feats)
+        class_probs = self.category.probabilities(_topical(feats))
         category = self.category.labels[int(class_probs.argmax())]
         return ComplaintScore(True, probability, category, severity(cues), [str(c) for c in cues])
 

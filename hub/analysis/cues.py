@@ -93,12 +93,18 @@ _LEXICON: dict[str, tuple[str, ...]] = {
         r"\bpathetic\b", r"\buseless\b", r"\bunfair\b", r"\babusive\b", r"\bnot (?:fair|ok|okay|cool)\b",
         r"\bhopeless\b", r"\bupset\b", r"\bnot happy\b", r"\bnot acceptable\b", r"\bshocking\b",
         r"\bincompetent\w*", r"\bannoy\w*", "失望", "生气", "气死", "太差", "很差", "极差", "无语",
-        "恶心", "离谱", "过分", "不满", "忍无可忍", "受不了", "太坑", "不公平", "不合理", "恶劣", "差劲",
+        "恶心", "离谱", "过分", "不满", "忍无可忍", "受不了", "太坑",
+        "😡", "🤬", "😤", "👎", "💢", "😠", "不公平", "不合理", "恶劣", "差劲",
         "真差", "好差", "质量差", "心累", "崩溃", "郁闷", "糟糕", "太烂", "不靠谱", "敷衍", "不像话",
     ),
+    "complaint_intent": (
+        r"\b(?:make|file|lodge|raise|register|submit|log) (?:a |my |this as a )?(?:formal )?complaint\b",
+        r"\b(?:want|would like|wish|need) to complain\b", "我要投诉", "我想投诉", "要投诉", "我要申诉",
+        "登记投诉",
+    ),
     "complaint_word": (
-        r"\bcomplain\w*", r"\bescalat\w*", r"\bmanager\b", r"\bsupervisor\b", "投诉", "申诉",
-        "找你们领导", "经理",
+        r"\bcomplain\w*", r"\bescalat\w*", r"\b(?:speak|talk) to (?:a|your|the) (?:manager|supervisor)\b",
+        "投诉", "申诉", "找你们领导", "找你们经理", "叫你们经理",
     ),
     "problem": (
         r"\bbroke(?:n)?\b", r"\bstopped working\b",
@@ -139,12 +145,12 @@ _LEXICON: dict[str, tuple[str, ...]] = {
         "服了", "厉害了你们", "真好啊", "真高啊", "果然",
     ),
     "disclaimer": (
-        r"\bnot (?:a|making a|filing a) complaint\b", r"\bno complaints?\b",
+        r"\b(?:not|isn'?t|is not) (?:a|making a|filing a) complaint\b", r"\bno complaints?\b",
         r"\bjust (?:asking|wondering|curious|checking)\b", r"\bquick question\b",
         r"\bno (?:rush|hurry|stress)\b", r"\bnot complaining\b",
         r"\bnot (?:asking for|wanting) a refund\b", r"\b(?:my|our) (?:mistake|fault|bad)\b", "不是投诉",
-        "不是要投诉", "不是要退", "不是要换", "没有要投诉", "只是问一下", "只是想问", "随便问问", "不急",
-        "没有投诉", "咨询一下", "想咨询",
+        "不是要投诉", "不是要退", "不是要换", "只是问一下", "只是想问", "随便问问", "不急",
+        "没(?:有|什么)?(?:要|好)?投诉", "咨询一下", "想咨询",
     ),
 }
 

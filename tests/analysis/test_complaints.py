@@ -1,4 +1,5 @@
 """Stories about scoring inbound messages for complaints."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,6 +15,9 @@ from hub.analysis.complaints import score_message
         ("Can I pay for my order with Apple Pay?", "whatsapp"),
         ("请问这件衣服有没有M码？", "telegram"),
         ("Not a complaint, just asking: do you deliver on Sundays?", "email"),
+        ("refund?", "sms"),
+        ("转人工服务", "webchat"),
+        ("王经理您好，附件是报价单，请查收。", "email"),
     ],
 )
 def test_routine_questions_are_not_complaints(text: str, channel: str) -> None:
@@ -101,6 +105,20 @@ def test_a_polite_email_reply_is_judged_on_its_own_words_not_on_the_quoted_histo
 
     assert not verdict.is_complaint
     assert not any(c.startswith("legal:") for c in verdict.cues)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("I would like to make a complaint please", "other"), ("我要投诉你们的快递员", "delivery")],
+)
+def test_saying_you_want_to_complain_is_a_complaint_and_the_topic_still_decides_the_category(
+    text: str, category: str
+) -> None:
+    verdict = score_message(text, "webchat")
+
+    assert verdict.is_complaint
+    assert verdict.category == category
+    assert any(cue.startswith("complaint_intent:") for cue in verdict.cues)
 
 
 def test_mixed_chinese_and_english_is_understood() -> None:
