@@ -5,7 +5,7 @@ import json
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -81,6 +81,8 @@ class WebchatChannel:
         self.directory = directory
         self._hub: HubPort | None = None
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        # Set by the hub's routing: the visitor's place in line (a "queue" frame) right after hello.
+        self.queue_status: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         """The widget script, the demo page and the websocket."""
@@ -127,6 +129,14 @@ class WebchatChannel:
     async def send_typing(self, recipient: str, active: bool) -> None:
         """Show the agent's typing indicator in the visitor's tabs."""
         await self._push(recipient, {"type": "typing", "who": "agent", "active": active})
+
+    async def send_queue_status(self, address: str, frame: dict[str, Any]) -> int:
+        """Show the visitor their place in line, the typical wait, or that the team is closed."""
+        return await self._push(address, frame)
+
+    def connected_addresses(self) -> set[str]:
+        """Visitors with at least one open widget on this process (they have not left)."""
+        return {address for address, socks in self._sockets.items() if socks}
 
     async def _push(self, address: str, frame: dict[str, Any], skip: web.WebSocketResponse | None = None) -> int:
         text = json.dumps(frame, ensure_ascii=False)
@@ -226,6 +236,14 @@ class WebchatChannel:
                 "messages": [customer_view(m) for m in history],
             }
         )
+        if self.queue_status is not None:
+            try:
+                status = await self.queue_status(address)
+            except Exception:  # a failed lookup must not cost the visitor their chat
+                log.exception("queue status for a web chat visitor failed")
+                status = None
+            if status is not None:
+                await visitor.ws.send_json(status)
 
     async def _message(self, visitor: _Visitor, frame: SendText) -> None:
         assert visitor.address is not None and self._hub is not None

@@ -13,6 +13,10 @@
   var t = zh
     ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章" }
     : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles" };
+  // Place in line and typical wait ("queue" frames from routing); {n} and {m} are filled in.
+  var tq = zh
+    ? { place: "您在队列中排第 {n} 位", wait: "通常等待约 {m} 分钟", soon: "通常不到一分钟", opens: "我们将于 {t} 恢复服务" }
+    : { place: "You are number {n} in line", wait: "Typical wait: about {m} min", soon: "Typical wait: under a minute", opens: "We open again {t}" };
   var storeKey = "kefu:" + base.host;
 
   function load() {
@@ -55,6 +59,8 @@
     '.err{color:#cf222e;font-size:12px;padding:2px 12px}' +
     '.sugg{padding:6px 12px;border-top:1px solid #e3e6ea;font-size:13px;background:#fff}' +
     '.sugg[hidden]{display:none}' +
+    '.queue{padding:6px 12px;font-size:12px;color:#57606a;background:#fff8c5;border-top:1px solid #e3e6ea}' +
+    '.queue[hidden]{display:none}' +
     '.sugg b{display:block;font-weight:600;color:#6b7480;font-size:12px;margin-bottom:2px}' +
     '.sugg a{display:block;color:#1f6feb;text-decoration:none;padding:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
     '</style>' +
@@ -63,6 +69,7 @@
     '<section class="panel" hidden role="dialog" aria-label="chat">' +
     '<div class="head"><span class="title"></span><span class="status"></span></div>' +
     '<div class="log" aria-live="polite"></div>' +
+    '<div class="queue" hidden aria-live="polite"></div>' +
     '<div class="typing"></div><div class="err" role="alert"></div>' +
     '<div class="sugg" hidden aria-live="polite"></div>' +
     '<form><textarea name="text" aria-label="message"></textarea><button type="submit"></button></form>' +
@@ -106,6 +113,24 @@
       div.appendChild(row);
     }
     log.appendChild(div);
+  }
+
+  // Routing's "queue" frame: closed-hours message first, else place in line and typical wait.
+  function showQueue(f) {
+    var box = q(".queue"), lines = [];
+    if (f.status === "queued") {
+      if (f.closed) {
+        lines.push(f.closed.message);
+        if (f.closed.opens_at) lines.push(tq.opens.replace("{t}", new Date(f.closed.opens_at).toLocaleString()));
+      } else {
+        lines.push(tq.place.replace("{n}", f.position));
+        if (f.estimated_wait_seconds != null) {
+          lines.push(f.estimated_wait_seconds < 60 ? tq.soon : tq.wait.replace("{m}", Math.round(f.estimated_wait_seconds / 60)));
+        }
+      }
+    }
+    box.textContent = lines.join(" · ");
+    box.hidden = !lines.length;
   }
 
   function key(m) { return m.conversation_id + ":" + m.seq; }
@@ -172,6 +197,8 @@
         var p = saved.pending.filter(function (x) { return x.client_id === f.client_id; })[0];
         if (p) accept({ id: f.message_id, conversation_id: f.conversation_id, seq: f.seq, author: "customer", text: p.text, client_id: f.client_id });
         render();
+      } else if (f.type === "queue") {
+        showQueue(f);
       } else if (f.type === "typing") {
         q(".typing").textContent = f.active ? t.typing : "";
       } else if (f.type === "error") {
