@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -222,3 +223,19 @@ async def test_agents_search_but_only_designers_and_admins_edit(hub: TestClient,
     assert resp.status == 403 and (await resp.json())["error"] == "csrf_failed"
     status, data = await designer.get("/api/kb/articles")
     assert "Hijacked" not in {a["title"] for a in data["articles"]}
+
+
+async def test_two_designers_saving_the_same_version_at_once_one_wins(designer: Desk, desk: Any) -> None:
+    other = await desk("he.designer@example.com", Role.DESIGNER)
+    article = await designer.write("Gift wrapping", "We wrap gifts for free.")
+    path = f"/api/kb/articles/{article['id']}"
+    results = await asyncio.gather(
+        designer.patch(path, {"body_markdown": "We wrap gifts for 5 yuan.", "version": article["version"]}),
+        other.patch(path, {"body_markdown": "Gift wrapping is free in December.", "version": article["version"]}),
+    )
+    assert sorted(status for status, _ in results) == [200, 409]
+    winner = next(data for status, data in results if status == 200)["article"]
+    status, data = await designer.get(f"{path}/versions")
+    assert [v["version"] for v in data["versions"]] == [winner["version"], 2, 1]
+    hits = await designer.search("gift wrapping")
+    assert len(hits) == 1 and winner["body_markdown"].split()[-1].rstrip(".") in hits[0]["snippet"]["text"]
