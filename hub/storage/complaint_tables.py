@@ -1,0 +1,4 @@
+"""Tables for complaint (see hub/storage/tables.py for the shared Base)."""
+from __future__ import annotations
+
+from hub.storage.tables import Base  # noqa: F401
