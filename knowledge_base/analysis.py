@@ -98,13 +98,6 @@ class TextAnalyzer:
         """The distinct terms of a query in the order they were typed."""
         return list(dict.fromkeys(self.terms(query)))
 
-    def word_term(self, word: str) -> str | None:
-        """The index term for one non-Chinese word, or None for a stop word."""
-        term = self._word_terms.get(word)
-        if term is None:
-            term = self._learn(word)
-        return term or None
-
     def matches(self, text: str, terms: Iterable[str]) -> list[Match]:
         """Where the given terms occur in the text, sorted, overlapping finds merged."""
         wanted = set(terms)

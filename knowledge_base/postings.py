@@ -224,10 +224,6 @@ class PostingStore:
         order = np.lexsort((candidates, -totals[candidates]))
         return [(int(slot), float(totals[slot])) for slot in candidates[order]]
 
-    def is_live(self, slot: int) -> bool:
-        """True while the slot holds an indexed document."""
-        return 0 <= slot < self.slot_count and bool(self._live[slot])
-
     def stats(self) -> StoreStats:
         """Counts, and the bytes held in arrays (not Python objects such as the vocabulary)."""
         forward_bytes = sum(
