@@ -19,6 +19,7 @@ class RoutingSettings:
     decline_memory_s: float = 600.0  # KEFU_ROUTING_DECLINE_MEMORY: a decline or miss is forgotten after
     page_size: int = 1000  # KEFU_ROUTING_PAGE: waiting conversations read per planning page
     wait_window_s: float = 1800.0  # KEFU_ROUTING_WAIT_WINDOW: recent answers behind the wait estimate
+    notice_every_s: float = 2.0  # KEFU_ROUTING_NOTICE_EVERY: web chat places in line are refreshed this often
     sla_threshold_s: float = 60.0  # KEFU_METRICS_THRESHOLD: service-level target wait T
     short_abandon_s: float = 5.0  # KEFU_METRICS_SHORT_ABANDON: shorter abandons are left out
 
@@ -50,6 +51,7 @@ _ENV = {
     "decline_memory_s": "KEFU_ROUTING_DECLINE_MEMORY",
     "page_size": "KEFU_ROUTING_PAGE",
     "wait_window_s": "KEFU_ROUTING_WAIT_WINDOW",
+    "notice_every_s": "KEFU_ROUTING_NOTICE_EVERY",
     "sla_threshold_s": "KEFU_METRICS_THRESHOLD",
     "short_abandon_s": "KEFU_METRICS_SHORT_ABANDON",
 }

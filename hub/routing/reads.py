@@ -261,7 +261,7 @@ class RoutingReads:
                     select(c.queue_id, c.enqueued_at, c.first_agent_response_at).where(
                         c.queue_id.in_(queue_ids),
                         c.first_agent_response_at >= since,
-                        c.first_agent_response_at < now,
+                        c.first_agent_response_at <= now,
                         c.enqueued_at.is_not(None),
                         or_(c.abandoned_at.is_(None), c.first_agent_response_at <= c.abandoned_at),
                     )

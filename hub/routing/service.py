@@ -40,7 +40,6 @@ messages = cast(Table, Message.__table__)
 _SYNC_CHANGES = frozenset({"assigned", "resolved", "reopened"})
 # PostgreSQL: deadlock detected, serialization failure, unique violation from a concurrent twin.
 _RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
-NOTICE_EVERY_S = 2.0
 
 
 class _Push(Protocol):
@@ -170,7 +169,7 @@ class RoutingService:
             if mono - self._last_reconcile >= self.settings.reconcile_every_s:
                 self._last_reconcile = mono
                 summary.update((await self._apply(upkeep.reconcile_tx)).data)
-            if mono - self._last_notices >= NOTICE_EVERY_S or summary.get("offered") or summary.get("assigned"):
+            if mono - self._last_notices >= self.settings.notice_every_s or summary.get("offered") or summary.get("assigned"):
                 self._last_notices = mono
                 await self.refresh_visitors()
             return summary

@@ -58,8 +58,12 @@ class Agent:
         resp = await self.session.client.delete(path, headers={"X-CSRF-Token": self.session.csrf})
         return resp.status, await resp.json()
 
-    async def frame(self, type_: str, timeout: float = 5.0) -> dict[str, Any]:
-        return await next_frame(self.ws, type_, timeout)
+    async def frame(self, type_: str, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
+        """The next frame of a type whose fields match, skipping others."""
+        while True:
+            frame = await next_frame(self.ws, type_, timeout)
+            if all(frame.get(k) == v for k, v in fields.items()):
+                return frame
 
     async def offers(self) -> list[dict[str, Any]]:
         status, body = await self.get("/api/offers")
@@ -177,6 +181,7 @@ def routing_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEFU_ROUTING_AWAY_AFTER", "0")
     monkeypatch.setenv("KEFU_ROUTING_OFFLINE_AFTER", "0")
     monkeypatch.setenv("KEFU_ROUTING_SEEN_EVERY", "0")
+    monkeypatch.setenv("KEFU_ROUTING_NOTICE_EVERY", "0")
 
 
 @pytest.fixture
