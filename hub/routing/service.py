@@ -169,7 +169,8 @@ class RoutingService:
             if mono - self._last_reconcile >= self.settings.reconcile_every_s:
                 self._last_reconcile = mono
                 summary.update((await self._apply(upkeep.reconcile_tx)).data)
-            if mono - self._last_notices >= self.settings.notice_every_s or summary.get("offered") or summary.get("assigned"):
+            moved = summary.get("offered") or summary.get("assigned")
+            if moved or mono - self._last_notices >= self.settings.notice_every_s:
                 self._last_notices = mono
                 await self.refresh_visitors()
             return summary
@@ -403,5 +404,3 @@ async def _routing_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.start()
     yield
     await service.stop()
-
-

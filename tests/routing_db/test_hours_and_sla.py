@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -20,8 +20,8 @@ OFFICE = {
 
 
 def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
-    """A wall time in Shanghai (UTC+8) in the first week of March 2026, as UTC."""
-    return datetime(2026, 3, day, hour - 8, minute, tzinfo=UTC) if hour >= 8 else datetime(2026, 3, day - 1, hour + 16, minute, tzinfo=UTC)
+    """A wall time in Shanghai (UTC+8, no daylight saving) in March 2026, as UTC."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
 
 
 async def open_chat(hub: TestClient, token: str | None = None) -> Any:

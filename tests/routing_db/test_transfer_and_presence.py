@@ -59,7 +59,8 @@ async def test_a_transfer_to_another_queue_keeps_the_customers_place_and_skips_t
     assert before["assignee_id"] == ana.id
 
     await center.advance(120)
-    status, body = await ana.post(f"/api/conversations/{conversation_id}/transfer", {"queue_id": billing, "note": "refund"})
+    url = f"/api/conversations/{conversation_id}/transfer"
+    status, body = await ana.post(url, {"queue_id": billing, "note": "refund"})
     assert status == 200, body
     await center.settle()
     after = await center.conversation(conversation_id)
