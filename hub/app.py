@@ -16,6 +16,7 @@ from bots.service import install as install_bot
 from channels.base import Channel, HubPort, utcnow
 from channels.webchat.adapter import WebchatChannel, WebchatConfig
 from hub.actions import Actions
+from hub.analysis.service import install as install_analysis
 from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.events import Event, InProcessBus, Typing
@@ -155,4 +156,5 @@ def create_app(
     install_knowledge_base(app)
     install_bot(app)
     install_routing(app)
+    install_analysis(app)
     return app

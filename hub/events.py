@@ -150,6 +150,39 @@ class SlaAlert(Event):
     due_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class ComplaintScored(Event):
+    """An inbound message was scored for complaint; case_id is the case it opened or joined."""
+
+    name: ClassVar[str] = "complaint.scored"
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    is_complaint: bool
+    case_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintCaseChanged(Event):
+    """A complaint case was opened, joined by a message, updated, resolved, reopened or dismissed."""
+
+    name: ClassVar[str] = "complaint.case"
+    case_id: int
+    conversation_id: int
+    customer_id: int
+    status: str
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintCorrected(Event):
+    """An agent corrected a complaint label; detectors retrain on seed plus corrections."""
+
+    name: ClassVar[str] = "complaint.corrected"
+    correction_id: int
+    message_id: int | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -165,6 +198,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OfferEnded,
         PresenceChanged,
         SlaAlert,
+        ComplaintScored,
+        ComplaintCaseChanged,
+        ComplaintCorrected,
     )
 }
 

@@ -1,0 +1,296 @@
+"""Complaints in a running hub: score every inbound message, keep cases, retrain on corrections, serve reports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from hub.actions import SYSTEM, Actions
+from hub.analysis import cases as writes
+from hub.analysis import reports
+from hub.analysis.complaints import ComplaintDetector, default_detector
+from hub.analysis.config import AnalysisSettings
+from hub.analysis.examples import CATEGORIES, Example, correction, load_seed
+from hub.events import Bus, ComplaintCorrected, CustomerChanged, Event, MessageReceived
+from hub.keys import ACTIONS, BUS, DATABASE
+from hub.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveModel:
+    """The detector in use: trained on the seed plus corrections up to `version` (a correction id)."""
+
+    detector: ComplaintDetector
+    version: int
+    corrections: int
+    trained_at: datetime
+
+
+def train_detector(rows: list[Any]) -> tuple[ComplaintDetector, int]:
+    """Seed plus corrections (oldest first, so the latest verdict on a text wins); returns (detector, used)."""
+    fixes: list[Example] = []
+    for r in rows:
+        category = r.category if r.category in CATEGORIES else None
+        if r.is_complaint and category is None:
+            category = "other"
+        fixes.append(correction(r.text, r.is_complaint, category, r.channel or ""))
+    if not fixes:
+        return default_detector(), 0
+    return ComplaintDetector.train(load_seed() + fixes), len(fixes)
+
+
+class ComplaintService:
+    """Scores inbound messages in an executor, runs case writes, and swaps in retrained detectors."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        actions: Actions,
+        settings: AnalysisSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.actions = actions
+        self.settings = settings
+        self.clock = clock
+        self.writes = writes.ComplaintWrites(db, bus, clock)
+        self.model: ActiveModel | None = None
+        self._ready = asyncio.Event()
+        self._retrain_wanted = asyncio.Event()
+        self._score_pool: ThreadPoolExecutor | None = None
+        self._train_pool: ThreadPoolExecutor | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+        self.training = False
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Train the first detector, then keep it current and score what arrived while we were away."""
+        self._score_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-complaint-score")
+        self._train_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-complaint-train")
+        self._running = True
+        self._tasks = [
+            asyncio.create_task(self._keep_current(), name="complaints:retrain"),
+            asyncio.create_task(self._catch_up(), name="complaints:catch-up"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop retraining and catching up; pools finish what they hold."""
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks = []
+        for pool in (self._score_pool, self._train_pool):
+            if pool is not None:
+                # Never block the loop on a retrain in flight; its result is simply dropped.
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._score_pool = self._train_pool = None
+
+    async def ready(self) -> ActiveModel:
+        """The active model, once the first one is trained."""
+        await self._ready.wait()
+        assert self.model is not None
+        return self.model
+
+    # ---------------------------------------------------------------- the detector
+
+    async def retrain(self) -> ActiveModel:
+        """Train on the seed plus every stored correction (in the training executor) and swap it in."""
+        rows = await reports.training_corrections(self.db)
+        version = rows[-1].id if rows else 0
+        loop = asyncio.get_running_loop()
+        self.training = True
+        try:
+            detector, used = await loop.run_in_executor(self._train_pool, train_detector, rows)
+        finally:
+            self.training = False
+        if self.model is None or version >= self.model.version:
+            self.model = ActiveModel(detector, version, used, self.clock())
+            log.info("complaint detector version %s active (%s corrections)", version, used)
+        self._ready.set()
+        return self.model
+
+    async def _keep_current(self) -> None:
+        """First training, then retrain when corrections arrive here or in another process."""
+        while self._running:
+            try:
+                await self.retrain()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("training the complaint detector failed; retrying")
+                await asyncio.sleep(5)
+        while self._running:
+            try:
+                await asyncio.wait_for(self._retrain_wanted.wait(), timeout=self.settings.sync_every_s)
+                # Corrections often come in a burst: wait a moment so one retrain covers them.
+                await asyncio.sleep(self.settings.retrain_delay_s)
+            except TimeoutError:
+                pass
+            self._retrain_wanted.clear()
+            try:
+                latest = await reports.latest_correction_id(self.db)
+                if self.model is not None and latest != self.model.version:
+                    await self.retrain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retraining the complaint detector failed")
+
+    def model_info(self) -> dict[str, Any]:
+        """Which detector is active and whether a retrain is under way."""
+        model = self.model
+        return {
+            "ready": model is not None,
+            "version": model.version if model else None,
+            "corrections": model.corrections if model else None,
+            "trained_at": model.trained_at.isoformat() if model else None,
+            "training": self.training,
+        }
+
+    # ---------------------------------------------------------------- scoring
+
+    async def on_event(self, event: Event) -> None:
+        """Bus subscriber: score new customer messages, retrain on corrections, follow customer merges."""
+        if isinstance(event, MessageReceived):
+            await self.score(event.message_id)
+        elif isinstance(event, ComplaintCorrected):
+            self._retrain_wanted.set()
+        elif isinstance(event, CustomerChanged) and event.change in ("merged", "unmerged"):
+            customer_id = event.customer_id
+            await self.writes.run(lambda conn, now: writes.follow_merges_tx(conn, [customer_id]))
+
+    async def score(self, message_id: int) -> int | None:
+        """Score one stored customer message and store the verdict; returns the case it opened or joined."""
+        model = await self.ready()
+        async with self.db.read() as conn:
+            msg = (await conn.execute(writes.inbound_query(message_id))).first()
+            if msg is None:
+                return None
+            since = msg.created_at - timedelta(days=self.settings.prior_contact_days)
+            prior = (
+                await conn.execute(
+                    select(func.count()).where(
+                        reports.conversations.c.customer_id == msg.customer_id,
+                        reports.conversations.c.id != msg.conversation_id,
+                        reports.conversations.c.created_at >= since,
+                        reports.conversations.c.created_at <= msg.created_at,
+                    )
+                )
+            ).scalar_one()
+        text, channel = msg.text or "", msg.channel
+        loop = asyncio.get_running_loop()
+        verdict = await loop.run_in_executor(
+            self._score_pool, lambda: model.detector.score(text, channel, prior_contacts=int(prior))
+        )
+        stored = writes.Verdict(
+            verdict.is_complaint, verdict.probability, verdict.category, verdict.severity, tuple(verdict.cues)
+        )
+        outcome = await self.writes.apply(
+            lambda conn, now: writes.record_score_tx(conn, message_id, stored, model.version, now)
+        )
+        return outcome.data.get("case_id")
+
+    async def _catch_up(self) -> None:
+        """Score customer messages stored while no hub was scoring (a crash between commit and publish)."""
+        await self._ready.wait()
+        since = self.clock() - timedelta(hours=self.settings.catch_up_hours)
+        msgs, sc = reports.messages, writes.scores
+        after = 0
+        while self._running:
+            async with self.db.read() as conn:
+                ids = (
+                    (
+                        await conn.execute(
+                            select(msgs.c.id)
+                            .outerjoin(sc, sc.c.message_id == msgs.c.id)
+                            .where(
+                                msgs.c.direction == "in",
+                                msgs.c.automated.is_(False),
+                                msgs.c.created_at >= since,
+                                msgs.c.id > after,
+                                sc.c.message_id.is_(None),
+                            )
+                            .order_by(msgs.c.id)
+                            .limit(CATCH_UP_BATCH)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            if not ids:
+                return
+            for message_id in ids:
+                try:
+                    await self.score(message_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("could not score message %s", message_id)
+            after = ids[-1]
+
+    # ---------------------------------------------------------------- what agents do
+
+    async def update_case(self, case_id: int, actor: str, data: dict[str, Any]) -> str | None:
+        """Change status, owner or note; on resolution the customer is told the outcome on their channel."""
+        changes = writes.check_case_changes(data)
+        notify = self.settings.notify_customer
+        outcome = await self.writes.apply(
+            lambda conn, now: writes.update_case_tx(conn, case_id, changes, actor, now, notify)
+        )
+        if outcome.data.get("notify"):
+            return await self.writes.tell_customer(case_id, self._post_outcome)
+        return None
+
+    async def _post_outcome(self, conversation_id: int, text: str, case_id: int) -> int:
+        return await self.actions.post_reply(
+            conversation_id, SYSTEM, text, automated=True, meta={"complaint_case_id": case_id}
+        )
+
+    async def correct(self, data: dict[str, Any], actor: str) -> dict[str, Any]:
+        """Store a correction (and relabel the message and its case); the detector retrains shortly after."""
+        target, label = writes.check_correction(data)
+        outcome = await self.writes.apply(lambda conn, now: writes.correct_tx(conn, target, label, actor, now))
+        return outcome.data
+
+
+ANALYSIS = web.AppKey("kefu.analysis", ComplaintService)
+
+
+async def _analysis_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[ANALYSIS].start()
+    yield
+    await app[ANALYSIS].stop()
+
+
+def install(app: web.Application) -> None:
+    """Wire complaints into a hub: the service, its bus subscription, its API and page, its privacy section."""
+    from agents_ui.reports_api import routes
+
+    actions = app[ACTIONS]
+    service = ComplaintService(app[DATABASE], app[BUS], actions, AnalysisSettings.from_env(), actions.clock)
+    app[ANALYSIS] = service
+    app[BUS].subscribe(service.on_event, name="complaints")
+    app.router.add_routes(routes)
+    app.cleanup_ctx.append(_analysis_ctx)
