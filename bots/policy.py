@@ -165,6 +165,8 @@ class PolicyConfig:
     intent_threshold: float | None = None  # None: the engine's own calibrated bar
     link_base: str = ""
     handoff_on_complaint: bool = True
+    # a likely complaint, or any with medium/high severity; a mild "it broke" question the bot may still answer
+    complaint_min_probability: float = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +285,7 @@ def screen(turn: Turn, reading: Reading, mood: Mood | None, content: BotContent 
         details = {"words": words, "after": turn.memory.last_kind, "last_intent": turn.memory.last_intent,
                    "last_articles": list(turn.memory.last_articles)}
         return handoff(turn, NOT_HELPFUL, f"the customer said the answer did not help (“{words}”)", details, content)
-    if config.handoff_on_complaint and mood is not None and mood.is_complaint:
+    if config.handoff_on_complaint and mood is not None and _strong_complaint(mood, config):
         what = f"{mood.category or 'complaint'}, severity {mood.severity or 'unknown'}"
         details = {"complaint": {"probability": round(mood.probability, 3), "category": mood.category,
                                  "severity": mood.severity, "cues": list(mood.cues)}}
@@ -415,6 +417,12 @@ def _remember(turn: Turn, kind: str, buttons: tuple[Button, ...], *, intent: str
     # a confident answer ends an unsure streak; the buttons just offered replace older ones
     return Memory(unsure_streak=0, offered=buttons, last_kind=kind, last_intent=intent, last_articles=articles,
                   language=turn.language, turns=turn.memory.turns + 1)
+
+
+def _strong_complaint(mood: Mood, config: PolicyConfig) -> bool:
+    return mood.is_complaint and (
+        mood.severity in ("medium", "high") or mood.probability >= config.complaint_min_probability
+    )
 
 
 def _with_threshold(understanding: Understanding, config: PolicyConfig) -> Understanding:

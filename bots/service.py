@@ -45,7 +45,6 @@ from hub.keys import ACTIONS, BUS, DATABASE, SETTINGS
 log = logging.getLogger(__name__)
 
 KbSearch = Callable[[str, str | None, int], Awaitable[Sequence[ArticleHint]]]
-MoodScorer = Callable[[str, str], Mood | None]
 
 ARTICLES_TRIED = 3
 
@@ -96,22 +95,9 @@ class LoadedVersion:
     intents: tuple[str, ...] = field(default=())
 
 
-def default_mood(text: str, channel: str) -> Mood | None:
-    """The complaint detector's verdict (hub.analysis), or None where it is not installed."""
-    try:
-        from hub.analysis.complaints import score_message
-    except ImportError:
-        return None
-    score = score_message(text, channel)
+def mood_of(score: Any) -> Mood:
+    """hub.analysis's ComplaintScore in the policy's terms."""
     return Mood(score.is_complaint, score.probability, score.category, score.severity, tuple(score.cues))
-
-
-def _warm_mood() -> None:
-    try:
-        from hub.analysis.complaints import default_detector
-    except ImportError:
-        return
-    default_detector()
 
 
 class BotService:
@@ -119,13 +105,15 @@ class BotService:
 
     def __init__(self, settings: Settings, store: BotStore, actions: Actions, *,
                  bot_settings: BotSettings | None = None, kb_search: KbSearch | None = None,
-                 mood: MoodScorer | None = default_mood) -> None:
+                 complaints: Callable[[], Any] | None = None) -> None:
         self.settings = settings
         self.bot_settings = bot_settings or BotSettings.from_env()
         self.store = store
         self.actions = actions
         self.kb_search = kb_search
-        self.mood = mood if self.bot_settings.complaints else None
+        # where the complaint detector comes from: the hub's complaint service when installed, else the seed model
+        self._complaint_service = complaints
+        self._detector: Callable[[], Any] | None = None
         self.models_dir = settings.data_dir / "bots"
         self._think = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kefu-bot")
         self._trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-bot-train")
@@ -151,8 +139,8 @@ class BotService:
         if not self.settings.bot_enabled:
             return
         loop = asyncio.get_running_loop()
-        if self.mood is not None:
-            self._mood_ready = asyncio.ensure_future(loop.run_in_executor(self._think, _warm_mood))
+        if self.bot_settings.complaints:
+            self._mood_ready = asyncio.ensure_future(self._prepare_detector())
         if await self.store.count_versions() == 0:
             starter = load_starter()
             version_id = await self.create_version(starter, label="Starter bot (zh + en)", source="starter")
@@ -186,6 +174,20 @@ class BotService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def _prepare_detector(self) -> None:
+        service = self._complaint_service() if self._complaint_service is not None else None
+        if service is not None:
+            await service.ready()
+            self._detector = lambda: service.model.detector
+            return
+        try:
+            from hub.analysis.complaints import default_detector
+        except ImportError:
+            log.warning("hub.analysis is not installed: the bot cannot tell complaints apart")
+            return
+        await asyncio.get_running_loop().run_in_executor(self._think, default_detector)
+        self._detector = default_detector
 
     async def _preload(self, version_id: int) -> None:
         try:
@@ -302,13 +304,16 @@ class BotService:
             return ()
 
     async def _mood(self, reading: Reading, channel: str) -> Mood | None:
-        if self.mood is None or reading.forced_intent is not None or not reading.text.strip():
+        if self._mood_ready is None or reading.forced_intent is not None or not reading.text.strip():
             return None
-        if self._mood_ready is not None and not self._mood_ready.done():
+        if not self._mood_ready.done():
             # the detector trains once per process; wait for it rather than train it twice
             await asyncio.wait({self._mood_ready}, timeout=self.bot_settings.ready_timeout_s)
+        if self._detector is None:
+            return None
+        detector = self._detector()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._think, self.mood, reading.text, channel)
+        return mood_of(await loop.run_in_executor(self._think, detector.score, reading.text, channel))
 
     async def _apply(self, ctx: TurnContext, message_id: int, decision: Decision, version_id: int | None) -> None:
         conversation_id = ctx.conversation_id
@@ -569,6 +574,14 @@ def knowledge_base_search(app: web.Application) -> KbSearch:
     return search
 
 
+def _complaint_service(app: web.Application) -> Any:
+    try:
+        from hub.analysis.service import ANALYSIS
+    except ImportError:
+        return None
+    return app.get(ANALYSIS)
+
+
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     service = app[BOT_SERVICE]
     await service.start()
@@ -582,7 +595,8 @@ def install(app: web.Application, *, kb_search: KbSearch | None = None) -> BotSe
 
     settings = app[SETTINGS]
     store = BotStore(app[DATABASE], app[BUS])
-    service = BotService(settings, store, app[ACTIONS], kb_search=kb_search or knowledge_base_search(app))
+    service = BotService(settings, store, app[ACTIONS], kb_search=kb_search or knowledge_base_search(app),
+                         complaints=lambda: _complaint_service(app))
     app[BOT_SERVICE] = service
     if settings.bot_enabled:
         app[BUS].subscribe(service.on_event, name="bot")
