@@ -53,7 +53,8 @@ _NOT_HELPFUL = re.compile(
     )),
     re.IGNORECASE,
 )
-_FORCED_INTENT = re.compile(r"^/([A-Za-z0-9_\-.]+)")
+_FORCED_INTENT = re.compile(r"^/([^\s{/]+)")
+_PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,11 @@ def asks_for_human(text: str) -> str | None:
     return match.group(0) if match else None
 
 
+def is_handoff_intent(name: str) -> bool:
+    """Intents that mean "a person, please" (ask_human, human_handoff, 转人工, ...)."""
+    return name in HANDOFF_INTENTS or asks_for_human(name.replace("_", " ")) is not None
+
+
 def says_not_helpful(text: str) -> str | None:
     """The words with which the customer says the answer did not help, or None."""
     match = _NOT_HELPFUL.search(_fold(text))
@@ -273,7 +279,7 @@ def screen(turn: Turn, reading: Reading, mood: Mood | None, content: BotContent 
     if turn.tier == "key":
         return handoff(turn, KEY_ACCOUNT, "key account: a person answers them from the first message",
                        {}, content)
-    if reading.forced_intent in HANDOFF_INTENTS:
+    if reading.forced_intent is not None and is_handoff_intent(reading.forced_intent):
         return handoff(turn, ASKED_FOR_HUMAN, "the customer picked “talk to a person”",
                        {"button": reading.picked.title if reading.picked else reading.text}, content)
     words = asks_for_human(reading.text) if reading.forced_intent is None else None
@@ -306,12 +312,13 @@ def decide(turn: Turn, reading: Reading, understanding: Understanding, articles:
         seen = _seen(understanding, tried)
     confident = reading.forced_intent is not None or understanding.confident
     if confident and top is not None:
-        if top.name in HANDOFF_INTENTS:
+        if is_handoff_intent(top.name):
             return handoff(turn, ASKED_FOR_HUMAN, f"the customer asked for a person (intent {top.name})", seen,
                            content)
         response = content.response(f"utter_{top.name}")
         if response is not None:
-            said = render_response(response, turn.channel, turn.language, turn.seed)
+            slots = {e.entity: e.value for e in understanding.entities}
+            said = render_response(response, turn.channel, turn.language, turn.seed, slots)
             if said is not None:
                 memory = _remember(turn, "intent", said.buttons, intent=top.name)
                 return Decision("reply", (said,), memory, details={**seen, "answered_by": "intent"})
@@ -379,12 +386,19 @@ ARTICLE_BUTTONS: dict[Language, tuple[Button, ...]] = {
 }
 
 
-def render_response(response: Response, channel: str, language: Language, seed: int = 0) -> Outgoing | None:
-    """One variation of a response for this channel and language (language is the `language` slot)."""
+def render_response(response: Response, channel: str, language: Language, seed: int = 0,
+                    slots: Mapping[str, Any] | None = None) -> Outgoing | None:
+    """One variation of a response for this channel and language (language is the `language` slot).
+
+    `{name}` placeholders take the entity found under that name; one nothing was found for is
+    dropped rather than shown to the customer as "{order_id}".
+    """
     variation = pick_variation(response, channel, language, seed)
     if variation is None or not (variation.text or "").strip():
         return None
-    return Outgoing(variation.text or "", tuple(variation.buttons))
+    filled = slots or {}
+    text = _PLACEHOLDER.sub(lambda m: str(filled.get(m.group(1), "")), variation.text or "")
+    return Outgoing(re.sub(r"[ \t]{2,}", " ", text).strip(), tuple(variation.buttons))
 
 
 def pick_variation(response: Response, channel: str, language: Language, seed: int = 0) -> ResponseVariation | None:
