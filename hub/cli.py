@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import os
@@ -30,6 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
     from hub.demo import seed_on_startup
 
     settings = _settings(args)
+    if args.demo:
+        # the demo shows the bot at work: new conversations start with the starter bot
+        settings = dataclasses.replace(settings, bot_enabled=True)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings, extra_channels=channels_from_env())
     if args.demo:
