@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,11 +107,13 @@ def clock() -> Clock:
 async def desk(
     aiohttp_client: Any, settings: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Desk]:
-    """A running hub with quick retraining and a 30-day inactivity rule for churn."""
+    """A running hub with quick retraining, a 30-day inactivity rule for churn, and year-long logins."""
     from hub.app import create_app
 
     monkeypatch.setenv("KEFU_COMPLAINT_RETRAIN_DELAY", "0.05")
     monkeypatch.setenv("KEFU_CHURN_INACTIVE_DAYS", "30")
+    # Tests move the clock by weeks; logins must outlive that.
+    settings = replace(settings, session_ttl_hours=24 * 365)
     client = await aiohttp_client(create_app(settings, clock=clock))
     desk = Desk(client, clock)
     await desk.complaints.ready()

@@ -1,0 +1,200 @@
+"""Seven weeks of complaints on five channels, then the supervisor reads the complaint and churn reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from hub.domain import Role
+from hub.keys import DATABASE
+from hub.storage.tables import Conversation
+from tests.complaints_db.conftest import MONDAY, Desk, Staff
+
+DAY = timedelta(days=1)
+
+
+async def rated(desk: Desk, conversation_id: int, score: int) -> None:
+    """The customer answered the satisfaction survey (the CSAT subsystem stores the score on the conversation)."""
+    table = Conversation.__table__
+    await desk.hub.app[DATABASE].run_write(
+        lambda conn: conn.execute(update(table).where(table.c.id == conversation_id).values(csat_score=score))
+    )
+
+
+async def resolve(desk: Desk, staff: Staff, customer_id: int, note: str) -> None:
+    status, body = await staff.get(f"/api/complaints/cases?customer_id={customer_id}&status=in_hand")
+    (case,) = body["cases"]
+    status, body = await staff.patch(
+        f"/api/complaints/cases/{case['id']}", {"status": "resolved", "note": note, "notify": False}
+    )
+    assert status == 200, body
+
+
+@pytest.fixture
+async def seven_weeks(desk: Desk) -> dict[str, Any]:
+    """A: key account, billing complaint resolved in a day, then marked a former customer.
+    B: delivery complaint with a threat to leave, never resolved, never wrote again.
+    C: only questions. D: product complaint (6 h), then a refund complaint (80 h); still writing.
+    E: key account whose app keeps crashing, case open."""
+    clock = desk.clock
+    clock.set(MONDAY)
+    boss = await desk.staff("boss@example.com", Role.SUPERVISOR)
+    a = await desk.writes("sms", "+8613800000001", "I was charged a cancellation fee I never agreed to. Unacceptable.")
+    b = await desk.writes(
+        "email",
+        "b@example.com",
+        "Third time asking: where is my parcel?! It was due last week. I'm cancelling my account.",
+    )
+    c = await desk.writes("whatsapp", "+8613800000003", "Do you deliver to Hangzhou on Sundays?")
+    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"tier": "key"}))[0] == 200
+    await rated(desk, a.conversation_id, 1)
+    clock.advance(days=1)
+    await resolve(desk, boss, a.customer_id, "Fee refunded.")
+    clock.set(MONDAY + 2 * DAY)
+    d = await desk.writes("telegram", "tg-4", "The kettle stopped working after two days, the handle cracked too.")
+    clock.advance(hours=6)
+    await resolve(desk, boss, d.customer_id, "Replacement sent.")
+    await rated(desk, d.conversation_id, 5)
+    clock.set(MONDAY + 9 * DAY)
+    await desk.writes("telegram", "tg-4", "Still no refund after three weeks, this is a joke!!")
+    clock.advance(hours=80)
+    await resolve(desk, boss, d.customer_id, "Refund issued.")
+    clock.set(MONDAY + 10 * DAY)
+    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"lifecycle_stage": "former"}))[0] == 200
+    clock.set(MONDAY + 40 * DAY)
+    await desk.writes("whatsapp", "+8613800000003", "What are your opening hours?")
+    await desk.writes("telegram", "tg-4", "Thanks, all sorted now.")
+    clock.set(MONDAY + 44 * DAY)
+    e = await desk.writes("webchat", "visitor-e", "The app keeps crashing when I try to log in, this is the third day!")
+    assert (await boss.patch(f"/api/customers/{e.customer_id}", {"tier": "key"}))[0] == 200
+    clock.set(MONDAY + 45 * DAY)
+    return {"boss": boss, "a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+async def test_complaint_volume_resolution_and_repeat_complainers(desk: Desk, seven_weeks: dict[str, Any]) -> None:
+    boss = seven_weeks["boss"]
+
+    status, report = await boss.get("/api/reports/complaints")
+
+    assert status == 200, report
+    assert report["total"] == 5
+    assert report["by_category"] == {
+        "billing": 1,
+        "delivery": 1,
+        "product_quality": 1,
+        "refund": 1,
+        "technical": 1,
+    }
+    assert report["by_channel"] == {"telegram": 2, "email": 1, "sms": 1, "webchat": 1}
+    assert [(w["week"], w["total"]) for w in report["by_week"]] == [
+        ("2026-01-05", 3),
+        ("2026-01-12", 1),
+        ("2026-02-16", 1),
+    ]
+    ttr = report["time_to_resolve"]
+    assert ttr["overall"] == {"resolved": 3, "open": 2, "median_hours": 24.0, "p90_hours": 80.0, "mean_hours": 36.67}
+    assert ttr["by_category"]["refund"]["median_hours"] == 80.0
+    assert ttr["by_category"]["delivery"] == {
+        "resolved": 0,
+        "open": 1,
+        "median_hours": None,
+        "p90_hours": None,
+        "mean_hours": None,
+    }
+    repeat = report["repeat_complainers"]
+    assert repeat["customers"] == 1
+    assert repeat["top"][0]["customer_id"] == seven_weeks["d"].customer_id
+    assert repeat["top"][0]["categories"] == {"product_quality": 1, "refund": 1}
+
+    status, week_two = await boss.get("/api/reports/complaints?since=2026-01-12&until=2026-01-19")
+    assert week_two["by_category"] == {"refund": 1}
+
+
+async def test_the_report_exports_as_csv(desk: Desk, seven_weeks: dict[str, Any]) -> None:
+    boss = seven_weeks["boss"]
+
+    status, kind, body = await boss.text("/api/reports/complaints.csv?section=weeks")
+
+    assert status == 200
+    assert kind.startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["week", "total", "delivery", "billing", "product_quality", "refund", "technical"]
+    assert rows[1] == ["2026-01-05", "3", "1", "1", "1", "0", "0"]
+    status, _, body = await boss.text("/api/reports/complaints.csv?section=resolution")
+    assert list(csv.reader(io.StringIO(body)))[-1] == ["(all)", "3", "2", "24.0", "80.0", "36.67"]
+    status, _, body = await boss.text("/api/reports/churn.csv?section=handling")
+    handling = {row["group"]: row for row in csv.DictReader(io.StringIO(body))}
+    assert handling["leavers"]["resolved_share"] == "0.5"
+    status, _, body = await boss.text("/api/churn/risk.csv")
+    assert "Threatened to leave or cancel (+1)" in body
+
+
+async def test_churn_after_complaints_and_how_leavers_were_handled(desk: Desk, seven_weeks: dict[str, Any]) -> None:
+    boss = seven_weeks["boss"]
+    a, b = seven_weeks["a"], seven_weeks["b"]
+
+    status, churn = await boss.get("/api/reports/churn")
+
+    assert status == 200, churn
+    assert (churn["customers"], churn["leavers"], churn["stayers"]) == (5, 2, 3)
+    left = churn["left_after_complaints"]
+    assert left["by_reason"] == {"former": 1, "inactive": 1}
+    by_customer = {row["customer_id"]: row for row in left["recent"]}
+    assert by_customer[a.customer_id]["churned_at"] == (MONDAY + 10 * DAY).isoformat()
+    assert by_customer[b.customer_id]["churned_at"].startswith("2026-02-04")
+    assert by_customer[b.customer_id]["unresolved_at_churn"] == 1
+    lifts = {row["category"]: row for row in churn["categories_before_churn"]}
+    assert [row["category"] for row in churn["categories_before_churn"][:2]] == ["billing", "delivery"]
+    assert lifts["billing"]["lift"] == 4.0
+    assert lifts["product_quality"]["lift"] < 1
+    leavers, stayers = churn["handling"]["leavers"], churn["handling"]["stayers"]
+    assert (leavers["complaints"], leavers["resolved_share"], leavers["median_resolution_hours"]) == (2, 0.5, 24.0)
+    assert (stayers["complaints"], stayers["median_resolution_hours"], stayers["mean_csat"]) == (3, 43.0, 5.0)
+    assert (leavers["mean_csat"], leavers["low_csat_share"]) == (1.0, 1.0)
+
+
+async def test_risk_scores_explain_themselves_and_key_accounts_are_listed(
+    desk: Desk, seven_weeks: dict[str, Any]
+) -> None:
+    boss = seven_weeks["boss"]
+    agent = await desk.staff("li@example.com")
+    b, e = seven_weeks["b"], seven_weeks["e"]
+
+    status, risk = await agent.get(f"/api/customers/{b.customer_id}/churn-risk")
+
+    assert status == 200
+    assert risk["risk"]["level"] == "high"
+    codes = [r["code"] for r in risk["risk"]["reasons"]]
+    assert codes == ["threatened_to_leave", "open_complaints", "high_severity", "recent_complaints"]
+    assert risk["risk"]["reasons"][0]["text_zh"] == "曾表示要离开或取消"
+    status, former = await agent.get(f"/api/customers/{seven_weeks['a'].customer_id}/churn-risk")
+    assert (former["former"], former["risk"]) == (True, None)
+    status, listed = await boss.get("/api/churn/risk?level=high")
+    assert [i["customer_id"] for i in listed["items"]] == [b.customer_id]
+    status, keys = await boss.get("/api/churn/risk?key_accounts=1")
+    (key,) = keys["items"]
+    assert (key["customer_id"], key["open_cases"], key["key_account"]) == (e.customer_id, 1, True)
+    assert key["risk"]["reasons"][-1]["code"] == "tier"
+
+
+async def test_reports_are_for_supervisors_and_check_their_input(desk: Desk, seven_weeks: dict[str, Any]) -> None:
+    boss = seven_weeks["boss"]
+    agent = await desk.staff("zhou@example.com")
+
+    assert (await agent.get("/api/reports/complaints"))[0] == 403
+    assert (await agent.get("/api/reports/churn"))[0] == 403
+    assert (await agent.get("/api/churn/risk"))[0] == 403
+    bad = await boss.get("/api/reports/complaints?since=last-tuesday")
+    assert bad == (400, {"error": "invalid_query", "message": "since must be an ISO date like 2026-03-01"})
+    assert (await boss.get("/api/reports/complaints?since=2026-02-01&until=2026-01-01"))[0] == 400
+    assert (await boss.get("/api/reports/complaints?since=2016-02-01"))[0] == 400
+    assert (await boss.get("/api/reports/complaints.csv?section=everything"))[1]["error"] == "invalid_query"
+    assert (await boss.get("/api/reports/churn.csv?section=everything"))[0] == 400
+    assert (await boss.get("/api/churn/risk?level=extreme"))[0] == 400
+    assert (await boss.get("/api/churn/risk?limit=-3"))[0] == 400
+    assert (await agent.get("/api/customers/999999/churn-risk"))[0] == 404
