@@ -1,4 +1,5 @@
 """Knowledge-base tables: articles, every saved version of them, and import jobs."""
+
 from __future__ import annotations
 
 from datetime import datetime
