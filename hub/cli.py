@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--database")
     add.set_defaults(func=_agent_add)
 
+    from hub.analysis.report_cli import add_report_command
+
+    add_report_command(sub)
+
     try:
         from bots.cli import add_commands
     except ImportError:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import sys
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
+from hub.config import Settings
 from hub.domain import Role
 from hub.keys import DATABASE
 from hub.storage.tables import Conversation
@@ -198,3 +201,30 @@ async def test_reports_are_for_supervisors_and_check_their_input(desk: Desk, sev
     assert (await boss.get("/api/churn/risk?level=extreme"))[0] == 400
     assert (await boss.get("/api/churn/risk?limit=-3"))[0] == 400
     assert (await agent.get("/api/customers/999999/churn-risk"))[0] == 404
+
+
+async def kefu(*args: str) -> tuple[int, str, str]:
+    """Run the `kefu` command in its own process."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    return int(proc.returncode or 0), out.decode(), err.decode()
+
+
+async def test_the_command_line_prints_the_same_report(
+    desk: Desk, seven_weeks: dict[str, Any], settings: Settings
+) -> None:
+    window = ("--since", "2026-01-01", "--until", "2026-03-01", "--database", settings.database_url)
+
+    code, out, err = await kefu("report", "complaints", *window)
+
+    assert code == 0, err
+    assert out.startswith("Complaints 2026-01-01 to 2026-03-01: 5 cases")
+    assert "2026-01-05  3      1         1        1                0       0" in out
+    assert "(all)            3         2     24.0          80.0       36.67" in out
+    code, out, err = await kefu("report", "complaints", *window, "--format", "csv", "--section", "channels")
+    assert (code, out.splitlines()) == (0, ["channel,complaints", "telegram,2", "email,1", "sms,1", "webchat,1"])
+    code, out, err = await kefu("report", "complaints", "--since", "yesterday-ish", "--database", settings.database_url)
+    assert code == 2
+    assert "not an ISO date" in err
