@@ -584,16 +584,22 @@ def _churn_figures(
 # ---------------------------------------------------------------- churn risk
 
 
-def risk_dict(risk: ChurnRisk) -> dict[str, Any]:
-    """A churn-risk score with its reasons, biggest first."""
+KEY_ACCOUNT_TEXT = ("Key account", "重点客户")
+
+
+def risk_dict(risk: ChurnRisk, hub_tier: str | None = None) -> dict[str, Any]:
+    """A churn-risk score with its reasons, biggest first; a key account's tier reason says so."""
+    reasons = []
+    for r in risk.reasons:
+        text, text_zh = r.text_en, r.text_zh
+        if r.code == "tier" and (hub_tier or "").lower() == "key":
+            text, text_zh = KEY_ACCOUNT_TEXT
+        reasons.append({"code": r.code, "text": text, "text_zh": text_zh, "weight": round(r.weight, 3)})
     return {
         "score": round(risk.score, 4),
         "level": risk.level,
         "baseline": DEFAULT_WEIGHTS.baseline,
-        "reasons": [
-            {"code": r.code, "text": r.text_en, "text_zh": r.text_zh, "weight": round(r.weight, 3)}
-            for r in risk.reasons
-        ],
+        "reasons": reasons,
     }
 
 
@@ -620,7 +626,7 @@ async def customer_risk(db: Database, customer_id: int, now: datetime, settings:
         raise NotFound(f"customer {customer_id} was merged or erased")
     if is_former(part.stage, settings.former_stages):
         return {**base, "former": True, "churned_at": _iso(part.churned_at), "risk": None}
-    return {**base, "former": False, "risk": risk_dict(churn_risk(part.profile(), now))}
+    return {**base, "former": False, "risk": risk_dict(churn_risk(part.profile(), now), part.tier)}
 
 
 _LEVELS = {"low": 0, "medium": 1, "high": 2}
@@ -684,7 +690,7 @@ async def risk_list(
                     "tier": part.tier,
                     "key_account": (part.tier or "").lower() == "key",
                     "open_cases": open_cases,
-                    "risk": risk_dict(risk),
+                    "risk": risk_dict(risk, part.tier),
                 }
             )
         out.sort(key=lambda item: (-item["risk"]["score"], item["customer_id"]))

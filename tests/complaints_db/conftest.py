@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
 from channels.base import InboundMessage, utcnow
 from hub.analysis.service import ANALYSIS, ComplaintService
 from hub.config import Settings
 from hub.domain import Role
-from hub.keys import ACTIONS, BUS
+from hub.keys import ACTIONS, BUS, DATABASE
+from hub.storage.tables import Conversation
 from tests.support import AgentSession, add_agent, login
 
 
@@ -123,3 +125,62 @@ async def desk(
 
 
 MONDAY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+async def rated(desk: Desk, conversation_id: int, score: int) -> None:
+    """The customer answered the satisfaction survey (the CSAT subsystem stores the score on the conversation)."""
+    table = Conversation.__table__
+    await desk.hub.app[DATABASE].run_write(
+        lambda conn: conn.execute(update(table).where(table.c.id == conversation_id).values(csat_score=score))
+    )
+
+
+async def resolve(desk: Desk, staff: Staff, customer_id: int, note: str) -> None:
+    status, body = await staff.get(f"/api/complaints/cases?customer_id={customer_id}&status=in_hand")
+    (case,) = body["cases"]
+    status, body = await staff.patch(
+        f"/api/complaints/cases/{case['id']}", {"status": "resolved", "note": note, "notify": False}
+    )
+    assert status == 200, body
+
+
+@pytest.fixture
+async def seven_weeks(desk: Desk) -> dict[str, Any]:
+    """A: key account, billing complaint resolved in a day, then marked a former customer.
+    B: delivery complaint with a threat to leave, never resolved, never wrote again.
+    C: only questions. D: product complaint (6 h), then a refund complaint (80 h); still writing.
+    E: key account whose app keeps crashing, case open."""
+    clock = desk.clock
+    clock.set(MONDAY)
+    boss = await desk.staff("boss@example.com", Role.SUPERVISOR)
+    a = await desk.writes("sms", "+8613800000001", "I was charged a cancellation fee I never agreed to. Unacceptable.")
+    b = await desk.writes(
+        "email",
+        "b@example.com",
+        "Third time asking: where is my parcel?! It was due last week. I'm cancelling my account.",
+    )
+    c = await desk.writes("whatsapp", "+8613800000003", "Do you deliver to Hangzhou on Sundays?")
+    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"tier": "key"}))[0] == 200
+    await rated(desk, a.conversation_id, 1)
+    clock.advance(days=1)
+    await resolve(desk, boss, a.customer_id, "Fee refunded.")
+    clock.set(MONDAY + 2 * DAY)
+    d = await desk.writes("telegram", "tg-4", "The kettle stopped working after two days, the handle cracked too.")
+    clock.advance(hours=6)
+    await resolve(desk, boss, d.customer_id, "Replacement sent.")
+    await rated(desk, d.conversation_id, 5)
+    clock.set(MONDAY + 9 * DAY)
+    await desk.writes("telegram", "tg-4", "Still no refund after three weeks, this is a joke!!")
+    clock.advance(hours=80)
+    await resolve(desk, boss, d.customer_id, "Refund issued.")
+    clock.set(MONDAY + 10 * DAY)
+    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"lifecycle_stage": "former"}))[0] == 200
+    clock.set(MONDAY + 40 * DAY)
+    await desk.writes("whatsapp", "+8613800000003", "What are your opening hours?")
+    await desk.writes("telegram", "tg-4", "Thanks, all sorted now.")
+    clock.set(MONDAY + 44 * DAY)
+    e = await desk.writes("webchat", "visitor-e", "The app keeps crashing when I try to log in, this is the third day!")
+    assert (await boss.patch(f"/api/customers/{e.customer_id}", {"tier": "key"}))[0] == 200
+    clock.set(MONDAY + 45 * DAY)
+    return {"boss": boss, "a": a, "b": b, "c": c, "d": d, "e": e}

@@ -42,7 +42,8 @@ async def test_a_product_name_stops_being_a_complaint_for_similar_questions(desk
     status, body = await designer.get(f"/api/messages/{later.message_id}/complaint")
     assert body["score"]["is_complaint"] is False
     assert body["score"]["model_version"] == fixed["correction_id"]
-    still = await desk.writes("webchat", "visitor-3", "The kettle stopped working after two days, the handle cracked too.")
+    kettle = "The kettle stopped working after two days, the handle cracked too."
+    still = await desk.writes("webchat", "visitor-3", kettle)
     assert (await designer.get(f"/api/messages/{still.message_id}/complaint"))[1]["score"]["is_complaint"] is True
 
 
@@ -57,7 +58,8 @@ async def test_shop_jargon_becomes_a_delivery_complaint_and_opens_a_case(desk: D
     )
     assert status == 201, fixed
     status, body = await agent.get(f"/api/complaints/cases/{fixed['case_id']}")
-    assert (body["case"]["category"], body["case"]["severity"], body["case"]["status"]) == ("delivery", "medium", "open")
+    case = body["case"]
+    assert (case["category"], case["severity"], case["status"]) == ("delivery", "medium", "open")
 
     await wait_for_version(agent, fixed["correction_id"])
     other = await desk.writes("sms", "+8613600000002", "618的订单又被砍单了")
@@ -73,9 +75,8 @@ async def test_a_supervisor_recategorises_a_case(desk: Desk) -> None:
     sent = await desk.writes("email", "kim@example.com", "You charged my card twice for the same order, unacceptable!")
     (case,) = (await boss.get(f"/api/complaints/cases?customer_id={sent.customer_id}"))[1]["cases"]
 
-    status, fixed = await boss.post(
-        "/api/complaints/corrections", {"case_id": case["id"], "is_complaint": True, "category": "billing", "severity": "high"}
-    )
+    relabel = {"case_id": case["id"], "is_complaint": True, "category": "billing", "severity": "high"}
+    status, fixed = await boss.post("/api/complaints/corrections", relabel)
     assert status == 201
 
     status, body = await boss.get(f"/api/complaints/cases/{case['id']}")
