@@ -163,6 +163,25 @@ def _export_rasa(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def _eval(args: argparse.Namespace) -> int:
+    """Train on --train, report accuracy, macro-F1, per-intent scores and confusions on --test."""
+    from bots.evaluate import StderrProgress, evaluate, format_report, load_examples
+    from bots.nlu import MissingExtraError
+
+    try:
+        train = load_examples(args.train)
+        test = load_examples(args.test)
+        report = evaluate(train, test, args.mode, args.oos_label or None, StderrProgress())
+    except MissingExtraError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, RasaFormatError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.to_json() if args.json else format_report(report))
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Add `kefu bot ...` to the kefu command's subparsers."""
     bot = sub.add_parser("bot", help="bot versions: train, import, export, activate, roll back")
@@ -204,3 +223,24 @@ def add_commands(sub: Any) -> None:
     exp.add_argument("out", help="folder to write into")
     exp.add_argument("--database")
     exp.set_defaults(func=_export_rasa)
+
+    ev = bot_sub.add_parser("eval", help="train the intent classifier on one file and measure it on another")
+    ev.add_argument("--train", required=True, type=Path, help="text,category CSV or Rasa nlu.yml")
+    ev.add_argument("--test", required=True, type=Path, help="text,category CSV or Rasa nlu.yml")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--mode", choices=("fast", "accurate"), default="fast")
+    ev.add_argument("--oos-label", default="oos",
+                    help="label of out-of-scope rows: in --train they only tune the threshold ('' for none)")
+    ev.set_defaults(func=_eval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bots.cli bot ...`, the same commands as `kefu bot ...`."""
+    parser = argparse.ArgumentParser(prog="python -m bots.cli")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
