@@ -158,7 +158,8 @@ def fit_minilm_heads(
         raw = head_features(layers, which)
         mean = raw[train_rows].mean(axis=0)
         scale = raw[train_rows].std(axis=0) + 1e-6
-        x = (raw - mean) / scale
+        # float32 halves the memory traffic of every solver step; accuracy is unchanged.
+        x = ((raw - mean) / scale).astype(np.float32)
 
         def fit_and_score(fit_rows: np.ndarray, held_rows: np.ndarray, x: np.ndarray = x) -> np.ndarray:
             return train_logistic(x[fit_rows], y[fit_rows], n_classes, HEAD_C).scores(x[held_rows])

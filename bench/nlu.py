@@ -1,0 +1,108 @@
+"""Intent classifier figures: test accuracy, training time and predict latency on BANKING77 and HWU64.
+
+Run: python -m bench.nlu [--modes fast accurate] [--datasets banking77 hwu64] [--json]
+
+Trains on each data set's train.csv, reports on its test.csv (the test split is never used to
+choose anything). Training time is wall-clock and process CPU seconds; predict latency is one
+predict() call per message, over --latency-samples test messages, after one warm-up call. The
+'cross-domain out-of-scope' figure feeds the other data set's test messages to each model as
+unknown questions (no out-of-scope rows are given at training time): a rough view of the
+handoff decision, since a few intents overlap (e.g. HWU64 qa_currency vs BANKING77 exchange_rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bots.evaluate import StderrProgress, load_csv, measure_latency, score
+from bots.nlu import IntentClassifier, MissingExtraError
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "bench-data"
+if not DATA.exists():
+    DATA = Path("/work/shared/bench-data")
+
+
+def run_one(dataset: str, mode: str, other: str | None, latency_samples: int, data: Path) -> dict[str, Any]:
+    """Train and measure one (data set, mode) pair."""
+    train = load_csv(data / dataset / "train.csv")
+    test = load_csv(data / dataset / "test.csv")
+    print(f"== {dataset} / {mode}: {len(train)} train, {len(test)} test rows", file=sys.stderr)
+    wall, cpu = time.perf_counter(), time.process_time()
+    classifier = IntentClassifier.train(train, mode, StderrProgress())
+    train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    predictions = classifier.predict_many([e.text for e in test])
+    metrics = score([e.intent for e in test], predictions, classifier.intents, None)
+    result: dict[str, Any] = {
+        "dataset": dataset,
+        "mode": mode,
+        "intents": len(classifier.intents),
+        "train_seconds_wall": round(train_wall, 1),
+        "train_seconds_cpu": round(train_cpu, 1),
+        "accuracy": round(metrics["accuracy"], 4),
+        "macro_f1": round(metrics["macro_f1"], 4),
+        "answered": round(metrics["answered"], 4),
+        "answered_accuracy": round(metrics["answered_accuracy"], 4),
+        "calibration_error": round(metrics["calibration_error"], 4),
+        "threshold": round(classifier.threshold, 4),
+        "held_out_accuracy": round(classifier.summary.held_out_accuracy, 4),
+        "component_weights": classifier.summary.component_weights,
+    }
+    print("   measuring predict latency", file=sys.stderr)
+    rng = np.random.default_rng(0)
+    sample = [test[i].text for i in rng.permutation(len(test))[:latency_samples]]
+    result["predict_ms"] = measure_latency(classifier, sample)
+    if other:
+        unknown = [e.text for e in load_csv(data / other / "test.csv")]
+        flagged = np.mean([p.out_of_scope for p in classifier.predict_many(unknown)])
+        result["cross_domain_oos_recall"] = {"questions_from": other, "recall": round(float(flagged), 4)}
+    return result
+
+
+def format_row(r: dict[str, Any]) -> str:
+    """One line per run."""
+    oos = r.get("cross_domain_oos_recall")
+    return (
+        f"{r['dataset']:<10} {r['mode']:<9} acc {r['accuracy']:.2%}  macro-F1 {r['macro_f1']:.2%}  "
+        f"train {r['train_seconds_wall']:.1f} s wall / {r['train_seconds_cpu']:.1f} s CPU  "
+        f"predict p50 {r['predict_ms']['p50']:.2f} ms p99 {r['predict_ms']['p99']:.2f} ms  "
+        f"answered {r['answered']:.1%} (acc {r['answered_accuracy']:.2%})  ECE {r['calibration_error']:.2%}"
+        + (f"  OOS recall on {oos['questions_from']} {oos['recall']:.1%}" if oos else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the requested pairs and print a table (or JSON)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", nargs="+", default=["fast", "accurate"], choices=["fast", "accurate"])
+    parser.add_argument("--datasets", nargs="+", default=["banking77", "hwu64"], choices=["banking77", "hwu64"])
+    parser.add_argument("--latency-samples", type=int, default=1000)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = []
+    for mode in args.modes:
+        for dataset in args.datasets:
+            other = next((d for d in ("banking77", "hwu64") if d != dataset), None)
+            try:
+                results.append(run_one(dataset, mode, other, args.latency_samples, args.data))
+            except MissingExtraError as exc:
+                print(f"skipping {mode}: {exc}", file=sys.stderr)
+                break
+            print(format_row(results[-1]), file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            print(format_row(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
