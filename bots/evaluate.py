@@ -194,8 +194,8 @@ def measure_latency(classifier: IntentClassifier, texts: Sequence[str]) -> dict[
 def format_report(report: EvalReport, per_intent_rows: int | None = None) -> str:
     """A plain-text report for a terminal."""
     lines = [
-        f"mode {report.mode}: trained on {report.train_rows} rows ({report.intents} intents) in {report.train_seconds:.1f} s,"
-        f" tested on {report.test_rows} rows",
+        f"mode {report.mode}: trained on {report.train_rows} rows ({report.intents} intents)"
+        f" in {report.train_seconds:.1f} s, tested on {report.test_rows} rows",
         f"accuracy          {report.accuracy:7.2%}   (top-1 intent, in-scope rows)",
         f"macro-F1          {report.macro_f1:7.2%}",
         f"answered          {report.answered:7.2%}   (confidence >= threshold {report.threshold:.3f})",

@@ -37,7 +37,9 @@ class SentenceEncoder:
         self.bert, self.tokenizer = minilm.load_pretrained()
         self.fingerprint = _fingerprint()
 
-    def layers(self, texts: Sequence[str], progress: Progress | None = None, span: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    def layers(
+        self, texts: Sequence[str], progress: Progress | None = None, span: tuple[float, float] = (0.0, 1.0)
+    ) -> np.ndarray:
         """Array (len(texts), n_layers + 1, hidden) with index 0 the embedding layer."""
         n_layers = self.bert.config.num_hidden_layers
         out = np.zeros((len(texts), n_layers + 1, self.bert.config.hidden_size), dtype=np.float32)
@@ -117,7 +119,11 @@ class MiniLmHead:
 
     def to_saved(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Parameters for the manifest and arrays for the archive."""
-        params = {"encoder": minilm.MODEL_NAME, "encoder_sha256": shared_encoder().fingerprint, "layers": list(self.layers)}
+        params = {
+            "encoder": minilm.MODEL_NAME,
+            "encoder_sha256": shared_encoder().fingerprint,
+            "layers": list(self.layers),
+        }
         arrays = {"mean": self.mean, "scale": self.scale, "coef": self.scorer.coef, "intercept": self.scorer.intercept}
         return params, arrays
 
@@ -125,12 +131,14 @@ class MiniLmHead:
     def from_saved(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> MiniLmHead:
         """Rebuild from to_saved() output, refusing a model trained on different encoder weights."""
         if params.get("encoder_sha256") != shared_encoder().fingerprint:
-            raise ValueError(f"model was trained on different {params.get('encoder')} weights than the installed ones")
+            raise ValueError(f"model was trained on other {params.get('encoder')} weights than the installed ones")
         head = cls(
             tuple(int(x) for x in params["layers"]),
             np.asarray(arrays["mean"], dtype=np.float64),
             np.asarray(arrays["scale"], dtype=np.float64),
-            LinearScorer(np.asarray(arrays["coef"], dtype=np.float32), np.asarray(arrays["intercept"], dtype=np.float32)),
+            LinearScorer(
+                np.asarray(arrays["coef"], dtype=np.float32), np.asarray(arrays["intercept"], dtype=np.float32)
+            ),
         )
         if head.scorer.coef.shape[0] != len(head.mean) or len(head.mean) != len(head.scale):
             raise ValueError("encoder head arrays do not fit together")

@@ -6,11 +6,12 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
 
-Matrix = np.ndarray | sp.spmatrix
+Matrix: TypeAlias = np.ndarray | sp.spmatrix | sp.sparray
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ def train_logistic(x: np.ndarray, y: np.ndarray, n_classes: int, c: float) -> Li
     bias = np.asarray(model.intercept_, dtype=np.float32)
     if len(present) == 2:
         # Binary logistic regression gives one logit; split it symmetrically so softmax matches.
-        weights = np.vstack([-weights, weights]) / 2.0
-        bias = np.concatenate([-bias, bias]) / 2.0
+        weights = (np.vstack([-weights, weights]) / 2.0).astype(np.float32)
+        bias = (np.concatenate([-bias, bias]) / 2.0).astype(np.float32)
     coef[:, present] = weights.T
     intercept[present] = bias
     return LinearScorer(coef, intercept)

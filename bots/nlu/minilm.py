@@ -59,8 +59,8 @@ class _Embeddings(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)
-        summed = self.word_embeddings(input_ids) + self.position_embeddings(positions) + self.token_type_embeddings.weight[0]
-        return self.LayerNorm(summed)
+        summed = self.word_embeddings(input_ids) + self.position_embeddings(positions)
+        return self.LayerNorm(summed + self.token_type_embeddings.weight[0])
 
 
 class _SelfAttention(nn.Module):
@@ -77,7 +77,8 @@ class _SelfAttention(nn.Module):
         def split(x: torch.Tensor) -> torch.Tensor:
             return x.view(batch, length, self.heads, width // self.heads).transpose(1, 2)
 
-        out = F.scaled_dot_product_attention(split(self.query(hidden)), split(self.key(hidden)), split(self.value(hidden)), attn_mask=keep)
+        q, k, v = split(self.query(hidden)), split(self.key(hidden)), split(self.value(hidden))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
         return out.transpose(1, 2).reshape(batch, length, width)
 
 

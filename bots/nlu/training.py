@@ -85,7 +85,9 @@ def train_classifier(
     held_out.append(tfidf_scores)
     report("n-gram model", tfidf_end)
     if mode == "accurate":
-        heads, head_scores = encoder.fit_minilm_heads(data.texts, data.y, n_classes, folds, data.in_scope, report, (tfidf_end, 0.97))
+        heads, head_scores = encoder.fit_minilm_heads(
+            data.texts, data.y, n_classes, folds, data.in_scope, report, (tfidf_end, 0.97)
+        )
         components.extend(heads)
         held_out.extend(head_scores)
     report("calibration", 0.97)
