@@ -7,16 +7,15 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, func, literal_column, or_, select, union
+from sqlalchemy import Select, Table, and_, func, literal_column, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.analysis.cases import IN_HAND, cases, corrections, scores
 from hub.analysis.churn import DEFAULT_WEIGHTS, ChurnRisk, churn_risk
-from hub.analysis.churn_report import churn_date, complaint_lift, handling_comparison
+from hub.analysis.churn_sql import churn_figures
 from hub.analysis.config import AnalysisSettings
 from hub.analysis.profiles import (
     ProfileParts,
@@ -231,10 +230,13 @@ async def training_corrections(db: Database) -> list[Any]:
         )
 
 
-async def latest_correction_id(db: Database) -> int:
-    """The newest correction's id (0 when there are none): the detector version to be at."""
+async def corrections_state(db: Database) -> tuple[int, int]:
+    """(newest correction id, how many there are): when either changes, detectors retrain."""
     async with db.read() as conn:
-        return int((await conn.execute(select(func.coalesce(func.max(corrections.c.id), 0)))).scalar_one())
+        row = (
+            await conn.execute(select(func.coalesce(func.max(corrections.c.id), 0), func.count(corrections.c.id)))
+        ).one()
+    return int(row[0]), int(row[1])
 
 
 # ---------------------------------------------------------------- complaint report
@@ -370,13 +372,14 @@ def _resolution(hours: list[float], still_open: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- churn inputs
 
 
-def _activity() -> Any:
-    """Per customer: last message from them and how many conversations they started."""
+def _activity(who: Any) -> Any:
+    """Per selected customer: when they last wrote to support."""
     return (
         select(
             conversations.c.customer_id,
             func.max(conversations.c.last_customer_message_at).label("last_at"),
         )
+        .where(conversations.c.customer_id.in_(who))
         .group_by(conversations.c.customer_id)
         .subquery("activity")
     )
@@ -386,29 +389,20 @@ def _live_customers() -> Any:
     return and_(customers.c.merged_into_id.is_(None), customers.c.erased_at.is_(None))
 
 
-async def _population(conn: AsyncConnection, lapsed: datetime, former: Sequence[str]) -> tuple[int, int]:
-    """(customers who contacted support, of whom left): left = former stage or silent since `lapsed`."""
-    act = _activity()
-    left = or_(func.lower(customers.c.lifecycle_stage).in_(list(former)), act.c.last_at <= lapsed)
-    row = (
-        await conn.execute(
-            select(func.count(), func.coalesce(func.sum(case((left, 1), else_=0)), 0))
-            .select_from(customers.join(act, act.c.customer_id == customers.c.id))
-            .where(_live_customers())
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-async def _parts(
+async def profile_parts(
     conn: AsyncConnection,
     who: Any,
     settings: AnalysisSettings,
     *,
     contacts_since: datetime | None = None,
+    history_since: datetime | None = None,
 ) -> dict[int, ProfileParts]:
-    """Everything the churn model needs about the customers selected by the subquery `who` (ids)."""
-    act = _activity()
+    """Everything the churn model needs about the customers selected by the subquery `who` (ids).
+
+    With `history_since`, only cases still in hand or opened since then, and ratings since then, are read:
+    all that churn_risk looks at, and far fewer rows for a long-lived hub.
+    """
+    act = _activity(who)
     rows = (
         await conn.execute(
             select(
@@ -438,7 +432,13 @@ async def _parts(
                 cases.c.resolved_at,
                 cases.c.threatened_to_leave,
                 cases.c.status,
-            ).where(cases.c.customer_id.in_(who), cases.c.status != "dismissed")
+            ).where(
+                cases.c.customer_id.in_(who),
+                cases.c.status != "dismissed",
+                true()
+                if history_since is None
+                else or_(cases.c.status.in_(IN_HAND), cases.c.opened_at >= history_since),
+            )
         )
     ).all()
     for r in case_rows:
@@ -450,7 +450,9 @@ async def _parts(
     csat_rows = (
         await conn.execute(
             select(conversations.c.customer_id, rated_at.label("at"), conversations.c.csat_score).where(
-                conversations.c.customer_id.in_(who), conversations.c.csat_score.is_not(None)
+                conversations.c.customer_id.in_(who),
+                conversations.c.csat_score.is_not(None),
+                true() if history_since is None else rated_at >= history_since,
             )
         )
     ).all()
@@ -497,88 +499,8 @@ def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
 
 async def churn_report(db: Database, now: datetime, settings: AnalysisSettings) -> dict[str, Any]:
     """Who left after complaints, which categories came before leaving, and leavers' vs stayers' handling."""
-    lapsed = now - timedelta(days=settings.inactive_days)
-    with_history = union(
-        select(cases.c.customer_id).where(cases.c.status != "dismissed"),
-        select(conversations.c.customer_id).where(conversations.c.csat_score.is_not(None)),
-    ).subquery()
-    who = select(with_history.c.customer_id)
     async with db.read() as conn:
-        population, left = await _population(conn, lapsed, settings.former_stages)
-        parts = await _parts(conn, who, settings)
-    # The aggregation is CPU work over many profiles: keep it off the event loop.
-    return await asyncio.get_running_loop().run_in_executor(
-        None, _churn_figures, list(parts.values()), now, settings, population, left
-    )
-
-
-def _churn_figures(
-    parts: list[ProfileParts], now: datetime, settings: AnalysisSettings, population: int, left: int
-) -> dict[str, Any]:
-    profiles = [p.profile() for p in parts]
-    kw = {"inactive_days": settings.inactive_days, "window_days": settings.window_days}
-    stayers = population - left
-    lifts = [replace(lift, leavers=left, stayers=stayers) for lift in complaint_lift(profiles, now, **kw)]
-    lifts.sort(key=lambda lift: (-lift.lift, lift.category))
-    handling = handling_comparison(profiles, now, **kw)
-    after: list[dict[str, Any]] = []
-    reasons = {"former": 0, "inactive": 0}
-    window = timedelta(days=settings.window_days)
-    for part, profile in zip(parts, profiles, strict=True):
-        churned = churn_date(profile, now, settings.inactive_days)
-        if churned is None:
-            continue
-        before = [c for c in profile.complaints if churned - window <= c.at < churned]
-        if not before:
-            continue
-        why = "former" if profile.churned_at is not None and profile.churned_at <= now else "inactive"
-        reasons[why] += 1
-        after.append(
-            {
-                "customer_id": part.customer_id,
-                "tier": part.tier,
-                "churned_at": churned.isoformat(),
-                "reason": why,
-                "complaints": len(before),
-                "categories": sorted({c.category for c in before}),
-                "unresolved_at_churn": sum(1 for c in before if c.resolved_at is None or c.resolved_at > churned),
-            }
-        )
-    after.sort(key=lambda row: row["churned_at"], reverse=True)
-
-    def group(stats: Any, customers_in_group: int) -> dict[str, Any]:
-        data = asdict(stats)
-        data["customers"] = customers_in_group
-        data["complaints_per_customer"] = stats.complaints / customers_in_group if customers_in_group else 0.0
-        for key in ("median_resolution_hours", "p90_resolution_hours"):
-            data[key] = _hours(data[key])
-        return data
-
-    return {
-        "now": now.isoformat(),
-        "inactive_days": settings.inactive_days,
-        "window_days": settings.window_days,
-        "customers": population,
-        "leavers": left,
-        "stayers": stayers,
-        "left_after_complaints": {"customers": len(after), "by_reason": reasons, "recent": after[:50]},
-        "categories_before_churn": [
-            {
-                "category": lift.category,
-                "leavers_with": lift.leavers_with,
-                "stayers_with": lift.stayers_with,
-                "leaver_share": round(lift.leavers_with / lift.leavers, 4) if lift.leavers else None,
-                "stayer_share": round(lift.stayers_with / lift.stayers, 4) if lift.stayers else None,
-                "lift": round(lift.lift, 3),
-                "churn_rate_with": round(lift.churn_rate_with, 4) if lift.churn_rate_with is not None else None,
-            }
-            for lift in lifts
-        ],
-        "handling": {
-            "stayers": group(handling.stayers, stayers),
-            "leavers": group(handling.leavers, left),
-        },
-    }
+        return await churn_figures(conn, now, settings.inactive_days, settings.window_days, settings.former_stages)
 
 
 # ---------------------------------------------------------------- churn risk
@@ -612,8 +534,12 @@ async def customer_risk(db: Database, customer_id: int, now: datetime, settings:
         ).first()
         if row is None:
             raise NotFound(f"customer {customer_id} does not exist")
-        parts = await _parts(
-            conn, select(customers.c.id).where(customers.c.id == customer_id), settings, contacts_since=contacts_since
+        parts = await profile_parts(
+            conn,
+            select(customers.c.id).where(customers.c.id == customer_id),
+            settings,
+            contacts_since=contacts_since,
+            history_since=now - timedelta(days=DEFAULT_WEIGHTS.history_days),
         )
         in_hand = (
             await conn.execute(
@@ -645,7 +571,7 @@ async def risk_list(
 
     With `key_accounts`, only key accounts that have a case in hand or a high risk.
     """
-    recent = now - timedelta(days=DEFAULT_WEIGHTS.history_days)
+    recent = now - timedelta(days=DEFAULT_WEIGHTS.recent_days)
     key = func.lower(customers.c.tier) == "key"
     if key_accounts:
         who = select(customers.c.id).where(key, _live_customers())
@@ -658,43 +584,40 @@ async def risk_list(
         ).subquery()
         who = select(who.c.customer_id)
     contacts_since = now - timedelta(days=DEFAULT_WEIGHTS.contact_days)
+    history_since = now - timedelta(days=DEFAULT_WEIGHTS.history_days)
     async with db.read() as conn:
-        parts = await _parts(conn, who, settings, contacts_since=contacts_since)
-        in_hand = dict(
-            (
-                await conn.execute(
-                    select(cases.c.customer_id, func.count())
-                    .where(cases.c.status.in_(IN_HAND), cases.c.customer_id.in_(who))
-                    .group_by(cases.c.customer_id)
-                )
-            ).all()
-        )
-        named = dict((await conn.execute(select(customers.c.id, _name()).where(customers.c.id.in_(who)))).all())
+        parts = await profile_parts(conn, who, settings, contacts_since=contacts_since, history_since=history_since)
     floor = _LEVELS.get(min_level, 0)
 
-    def score_all() -> list[dict[str, Any]]:
+    def score_all() -> list[tuple[ChurnRisk, ProfileParts, int]]:
         out = []
         for part in parts.values():
             if is_former(part.stage, settings.former_stages):
                 continue
             risk = churn_risk(part.profile(), now)
-            open_cases = int(in_hand.get(part.customer_id, 0))
+            # Cases in hand are the complaints with no resolution (history_since keeps them all).
+            open_cases = sum(1 for c in part.complaints or () if c.resolved_at is None)
             if key_accounts and not (open_cases or risk.level == "high"):
                 continue
-            if _LEVELS[risk.level] < floor:
-                continue
-            out.append(
-                {
-                    "customer_id": part.customer_id,
-                    "customer_name": named.get(part.customer_id),
-                    "tier": part.tier,
-                    "key_account": (part.tier or "").lower() == "key",
-                    "open_cases": open_cases,
-                    "risk": risk_dict(risk, part.tier),
-                }
-            )
-        out.sort(key=lambda item: (-item["risk"]["score"], item["customer_id"]))
+            if _LEVELS[risk.level] >= floor:
+                out.append((risk, part, open_cases))
+        out.sort(key=lambda item: (-item[0].score, item[1].customer_id))
         return out
 
-    items = await asyncio.get_running_loop().run_in_executor(None, score_all)
-    return {"now": now.isoformat(), "customers": len(items), "items": items[:limit]}
+    scored = await asyncio.get_running_loop().run_in_executor(None, score_all)
+    top = scored[:limit]
+    async with db.read() as conn:
+        ids = [part.customer_id for _, part, _ in top]
+        named = dict((await conn.execute(select(customers.c.id, _name()).where(customers.c.id.in_(ids or [-1])))).all())
+    items = [
+        {
+            "customer_id": part.customer_id,
+            "customer_name": named.get(part.customer_id),
+            "tier": part.tier,
+            "key_account": (part.tier or "").lower() == "key",
+            "open_cases": open_cases,
+            "risk": risk_dict(risk, part.tier),
+        }
+        for risk, part, open_cases in top
+    ]
+    return {"now": now.isoformat(), "customers": len(scored), "items": items}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hub.actions import SYSTEM, Actions
 from hub.analysis import cases as writes
-from hub.analysis import reports
+from hub.analysis import privacy, reports
 from hub.analysis.complaints import ComplaintDetector, default_detector
 from hub.analysis.config import AnalysisSettings
 from hub.analysis.examples import CATEGORIES, Example, correction, load_seed
@@ -115,7 +115,10 @@ class ComplaintService:
     # ---------------------------------------------------------------- the detector
 
     async def retrain(self) -> ActiveModel:
-        """Train on the seed plus every stored correction (in the training executor) and swap it in."""
+        """Train on the seed plus every stored correction (in the training executor) and swap it in.
+
+        Only the `_keep_current` task calls this, one retrain at a time, so the newest read wins.
+        """
         rows = await reports.training_corrections(self.db)
         version = rows[-1].id if rows else 0
         loop = asyncio.get_running_loop()
@@ -124,9 +127,8 @@ class ComplaintService:
             detector, used = await loop.run_in_executor(self._train_pool, train_detector, rows)
         finally:
             self.training = False
-        if self.model is None or version >= self.model.version:
-            self.model = ActiveModel(detector, version, used, self.clock())
-            log.info("complaint detector version %s active (%s corrections)", version, used)
+        self.model = ActiveModel(detector, version, used, self.clock())
+        log.info("complaint detector version %s active (%s corrections)", version, used)
         self._ready.set()
         return self.model
 
@@ -150,8 +152,9 @@ class ComplaintService:
                 pass
             self._retrain_wanted.clear()
             try:
-                latest = await reports.latest_correction_id(self.db)
-                if self.model is not None and latest != self.model.version:
+                # An erasure can delete corrections without adding one: compare the count too.
+                latest = await reports.corrections_state(self.db)
+                if self.model is not None and latest != (self.model.version, self.model.corrections):
                     await self.retrain()
             except asyncio.CancelledError:
                 raise
@@ -294,3 +297,4 @@ def install(app: web.Application) -> None:
     app[BUS].subscribe(service.on_event, name="complaints")
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_analysis_ctx)
+    privacy.register()

@@ -114,6 +114,7 @@ async def desk(
 
     monkeypatch.setenv("KEFU_COMPLAINT_RETRAIN_DELAY", "0.05")
     monkeypatch.setenv("KEFU_CHURN_INACTIVE_DAYS", "30")
+    monkeypatch.setenv("KEFU_COMPLAINT_SYNC_EVERY", "0.2")
     # Tests move the clock by weeks; logins must outlive that.
     settings = replace(settings, session_ttl_hours=24 * 365)
     client = await aiohttp_client(create_app(settings, clock=clock))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from aiohttp import ClientWebSocketResponse
 
 from hub.domain import Role
+from hub.keys import DATABASE
 from tests.complaints_db.conftest import Desk
 from tests.support import next_frame
 
@@ -147,3 +150,33 @@ async def test_bad_case_requests_get_clear_errors(desk: Desk) -> None:
     resp = await agent.session.client.patch(path, data="status=open", headers={"X-CSRF-Token": agent.session.csrf})
     assert resp.status == 415
     assert (await agent.get(path))[1]["case"]["status"] == "open"
+
+
+async def test_a_customer_export_and_erasure_cover_their_complaints(desk: Desk) -> None:
+    privacy = pytest.importorskip("hub.customers.privacy")
+    agent = await desk.staff("xu@example.com")
+    sent = await desk.writes("sms", "+8613500000001", "I'm cancelling! You charged my card twice, card ends 4421.")
+    (case,) = (await agent.get(f"/api/complaints/cases?customer_id={sent.customer_id}"))[1]["cases"]
+    note = "Refunded to the card ending 4421; Mr Wu was upset about his sick mother."
+    await agent.patch(f"/api/complaints/cases/{case['id']}", {"status": "resolved", "note": note, "notify": False})
+    await agent.post(
+        "/api/complaints/corrections", {"message_id": sent.message_id, "is_complaint": True, "category": "billing"}
+    )
+    db = desk.hub.app[DATABASE]
+
+    exported = await db.run_write(lambda conn: privacy.export_tx(conn, sent.customer_id, "agent:1", desk.clock()))
+
+    (mine,) = exported["sections"]["complaints"]
+    assert mine["data"]["cases"][0]["resolution_note"] == note
+    assert mine["data"]["corrections"][0]["text"].startswith("I'm cancelling!")
+    assert any(c.startswith("threat_leave: ") for c in mine["data"]["message_scores"][0]["cues"])
+    await db.run_write(lambda conn: privacy.erase_tx(conn, sent.customer_id, "agent:1", "gdpr", desk.clock()))
+    status, body = await agent.get(f"/api/complaints/cases/{case['id']}")
+    assert (body["case"]["category"], body["case"]["resolution_note"]) == ("billing", None)
+    assert body["case"]["corrections"] == []
+    assert "threat_leave" in body["case"]["messages"][0]["cues"]
+    assert not any(":" in cue for cue in body["case"]["messages"][0]["cues"])
+    assert (await agent.get("/api/complaints/corrections"))[1]["corrections"] == []
+    async with asyncio.timeout(60):
+        while (await agent.get("/api/complaints/model"))[1]["model"]["corrections"] != 0:
+            await asyncio.sleep(0.1)

@@ -1,4 +1,4 @@
-"""A supervisor opens the reports page in Chromium: charts drawn from the API, tables, CSV links; agents are turned away."""
+"""A supervisor opens the reports page in Chromium: SVG charts from the API, tables, CSV; agents are turned away."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def database_url(tmp_path: Path) -> str:
 
 
 async def test_a_supervisor_reads_the_charts_and_exports_csv(
-    desk: Desk, seven_weeks: dict[str, Any], browser: Any  # noqa: F811
+    desk: Desk,
+    seven_weeks: dict[str, Any],
+    browser: Any,  # noqa: F811
 ) -> None:
     page = await browser.new_page()
     errors: list[str] = []
