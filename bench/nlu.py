@@ -1,6 +1,6 @@
 """Intent classifier figures: test accuracy, training time and predict latency on BANKING77 and HWU64.
 
-Run: python -m bench.nlu [--modes fast accurate] [--datasets banking77 hwu64] [--json]
+Run: python -m bench.nlu [--modes fast accurate] [--datasets banking77 hwu64 union] [--json]
 
 Trains on each data set's train.csv, reports on its test.csv (the test split is never used to
 choose anything). Training time is wall-clock and process CPU seconds; predict latency is one
@@ -32,10 +32,16 @@ if not DATA.exists():
     DATA = Path("/work/shared/bench-data")
 
 
+def load_split(data: Path, dataset: str, split: str) -> list[TrainingExample]:
+    """One split of a data set; 'union' is BANKING77 and HWU64 together (141 intents, near a big bot's 150)."""
+    parts = ["banking77", "hwu64"] if dataset == "union" else [dataset]
+    return [e for part in parts for e in load_csv(data / part / f"{split}.csv")]
+
+
 def run_one(dataset: str, mode: str, other: str | None, latency_samples: int, data: Path) -> dict[str, Any]:
     """Train and measure one (data set, mode) pair."""
-    train = load_csv(data / dataset / "train.csv")
-    test = load_csv(data / dataset / "test.csv")
+    train = load_split(data, dataset, "train")
+    test = load_split(data, dataset, "test")
     print(f"== {dataset} / {mode}: {len(train)} train, {len(test)} test rows", file=sys.stderr)
     wall, cpu = time.perf_counter(), time.process_time()
     classifier = IntentClassifier.train(train, mode, StderrProgress())
@@ -114,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the requested pairs and print a table (or JSON)."""
     parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="+", default=["fast", "accurate"], choices=["fast", "accurate"])
-    parser.add_argument("--datasets", nargs="+", default=["banking77", "hwu64"], choices=["banking77", "hwu64"])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["banking77", "hwu64"], choices=["banking77", "hwu64", "union"]
+    )
     parser.add_argument("--latency-samples", type=int, default=1000)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", action="store_true")
@@ -123,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for mode in args.modes:
         for dataset in args.datasets:
-            other = next((d for d in ("banking77", "hwu64") if d != dataset), None)
+            other = {"banking77": "hwu64", "hwu64": "banking77"}.get(dataset)
             try:
                 results.append(run_one(dataset, mode, other, args.latency_samples, args.data))
             except MissingExtraError as exc:
