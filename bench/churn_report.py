@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Connection, insert, text
 
 from bench.complaints import load_labelled, pct
 from channels.base import InboundMessage
@@ -223,6 +223,13 @@ class Synthetic:
                 }
 
 
+def _bulk_insert(table: Any, batch: list[dict[str, Any]]) -> Callable[[Connection], None]:
+    def write(conn: Connection) -> None:
+        conn.execute(insert(table), batch)
+
+    return write
+
+
 async def load(db: Database, data: Synthetic) -> dict[str, float]:
     """Bulk-load every table; returns seconds per table."""
     took: dict[str, float] = {}
@@ -237,7 +244,7 @@ async def load(db: Database, data: Synthetic) -> dict[str, float]:
     for name, table, rows in tables:
         t0 = time.perf_counter()
         for batch in chunks(rows()):
-            await db.run_write(lambda conn, batch=batch, table=table: conn.execute(insert(table), batch))
+            await db.run_write(_bulk_insert(table, batch))
         took[name] = time.perf_counter() - t0
     if not db.is_sqlite:
         async with db.engine.begin() as conn:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 from hub.analysis.churn_report import SMOOTHING, CategoryLift
 from hub.storage.tables import UTCDateTime
@@ -85,7 +86,7 @@ def _query(sql: str) -> TextClause:
     )
 
 
-def report_sql(dialect: str) -> TextClause:
+def report_sql(dialect: str) -> TextualSelect:
     """One statement, so the per-customer windows are computed once: three kinds of rows.
 
     part 'p': customers and leavers; 'k': one row per complaint in its customer's window, with hours to a

@@ -456,9 +456,9 @@ async def profile_parts(
             )
         )
     ).all()
-    for r in csat_rows:
-        p = parts.get(r.customer_id)
-        rating = csat_rating(r.at, r.csat_score)
+    for rr in csat_rows:
+        p = parts.get(rr.customer_id)
+        rating = csat_rating(rr.at, rr.csat_score)
         if p is not None and p.csat is not None and rating is not None:
             p.csat.append(rating)
     if contacts_since is not None:
@@ -469,21 +469,21 @@ async def profile_parts(
                 )
             )
         ).all()
-        for r in contact_rows:
-            p = parts.get(r.customer_id)
+        for cr in contact_rows:
+            p = parts.get(cr.customer_id)
             if p is not None:
-                p.contacts = [*(p.contacts or []), r.created_at]
+                p.contacts = [*(p.contacts or []), cr.created_at]
     if former:
         updates: dict[int, list[tuple[datetime, Any]]] = defaultdict(list)
         for chunk in _chunks(former, 5000):
-            for r in (
+            for ev in (
                 await conn.execute(
                     select(events_log.c.customer_id, events_log.c.at, events_log.c.data).where(
                         events_log.c.customer_id.in_(chunk), events_log.c.kind == "customer.updated"
                     )
                 )
             ).all():
-                updates[r.customer_id].append((r.at, r.data))
+                updates[ev.customer_id].append((ev.at, ev.data))
         for customer_id in former:
             when = became_former_at(updates.get(customer_id, []), settings.former_stages)
             parts[customer_id].churned_at = when or updated_at[customer_id]
@@ -573,16 +573,17 @@ async def risk_list(
     """
     recent = now - timedelta(days=DEFAULT_WEIGHTS.recent_days)
     key = func.lower(customers.c.tier) == "key"
+    who: Any
     if key_accounts:
         who = select(customers.c.id).where(key, _live_customers())
     else:
-        who = union(
+        candidates = union(
             select(cases.c.customer_id).where(
                 or_(cases.c.status.in_(IN_HAND), cases.c.opened_at >= recent), cases.c.status != "dismissed"
             ),
             select(customers.c.id).where(key, _live_customers()),
         ).subquery()
-        who = select(who.c.customer_id)
+        who = select(candidates.c.customer_id)
     contacts_since = now - timedelta(days=DEFAULT_WEIGHTS.contact_days)
     history_since = now - timedelta(days=DEFAULT_WEIGHTS.history_days)
     async with db.read() as conn:
@@ -608,7 +609,8 @@ async def risk_list(
     top = scored[:limit]
     async with db.read() as conn:
         ids = [part.customer_id for _, part, _ in top]
-        named = dict((await conn.execute(select(customers.c.id, _name()).where(customers.c.id.in_(ids or [-1])))).all())
+        found = await conn.execute(select(customers.c.id, _name()).where(customers.c.id.in_(ids or [-1])))
+        named: dict[int, str | None] = {row[0]: row[1] for row in found.all()}
     items = [
         {
             "customer_id": part.customer_id,
