@@ -47,3 +47,14 @@ def test_accurate_mode_trains_saves_and_loads(tmp_path: Path) -> None:
     again = IntentClassifier.load(path)
     texts = list(asks)
     np.testing.assert_allclose(again.probabilities(texts), classifier.probabilities(texts), rtol=1e-6)
+
+
+def test_one_message_runs_on_one_thread_and_leaves_the_setting_alone() -> None:
+    import torch
+
+    from bots.nlu.encoder import single_thread
+
+    before = torch.get_num_threads()
+    with single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
