@@ -38,9 +38,24 @@ def load_split(data: Path, dataset: str, split: str) -> list[TrainingExample]:
     return [e for part in parts for e in load_csv(data / part / f"{split}.csv")]
 
 
-def run_one(dataset: str, mode: str, other: str | None, latency_samples: int, data: Path) -> dict[str, Any]:
+def cap_per_intent(examples: list[TrainingExample], cap: int | None) -> list[TrainingExample]:
+    """At most `cap` examples of each intent (first ones in file order), for quick latency runs."""
+    if cap is None:
+        return examples
+    seen: dict[str, int] = {}
+    kept = []
+    for e in examples:
+        seen[e.intent] = seen.get(e.intent, 0) + 1
+        if seen[e.intent] <= cap:
+            kept.append(e)
+    return kept
+
+
+def run_one(
+    dataset: str, mode: str, other: str | None, latency_samples: int, data: Path, cap: int | None = None
+) -> dict[str, Any]:
     """Train and measure one (data set, mode) pair."""
-    train = load_split(data, dataset, "train")
+    train = cap_per_intent(load_split(data, dataset, "train"), cap)
     test = load_split(data, dataset, "test")
     print(f"== {dataset} / {mode}: {len(train)} train, {len(test)} test rows", file=sys.stderr)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -52,6 +67,7 @@ def run_one(dataset: str, mode: str, other: str | None, latency_samples: int, da
         "dataset": dataset,
         "mode": mode,
         "intents": len(classifier.intents),
+        "train_rows": len(train),
         "train_seconds_wall": round(train_wall, 1),
         "train_seconds_cpu": round(train_cpu, 1),
         "accuracy": round(metrics["accuracy"], 4),
@@ -127,13 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-oos-run", action="store_true", help="skip the labelled out-of-scope run")
+    parser.add_argument("--max-per-intent", type=int, help="train on at most N examples per intent (latency runs)")
     args = parser.parse_args(argv)
     results = []
     for mode in args.modes:
         for dataset in args.datasets:
             other = {"banking77": "hwu64", "hwu64": "banking77"}.get(dataset)
             try:
-                results.append(run_one(dataset, mode, other, args.latency_samples, args.data))
+                results.append(run_one(dataset, mode, other, args.latency_samples, args.data, args.max_per_intent))
             except MissingExtraError as exc:
                 print(f"skipping {mode}: {exc}", file=sys.stderr)
                 break
