@@ -76,7 +76,7 @@ async def create_version(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise DomainError(str(exc), code="invalid_settings", status=422) from exc
     if data.get("train", True):
-        await service.train(version_id, activate=bool(data.get("activate", False)))
+        await service.train(version_id, activate=bool(data.get("activate", False)), actor=_actor(request))
     return web.json_response({"version": await service.store.version_info(version_id)}, status=201)
 
 
@@ -109,7 +109,7 @@ async def train(request: web.Request) -> web.Response:
     version_id = path_int(request, "id")
     data = await read_json(request) if request.can_read_body else {}
     service = request.app[BOT]
-    await service.train(version_id, activate=bool(data.get("activate", False)))
+    await service.train(version_id, activate=bool(data.get("activate", False)), actor=_actor(request))
     return web.json_response({"version": await service.store.version_info(version_id)}, status=202)
 
 

@@ -206,6 +206,7 @@ class BotService:
     async def on_event(self, event: Event) -> None:
         """Bus subscriber: each customer message starts a turn, one at a time per conversation."""
         if isinstance(event, MessageReceived) and not self._stopped:
+            log.debug("message %s in conversation %s: turn queued", event.message_id, event.conversation_id)
             self.schedule(event.conversation_id, event.message_id)
 
     def schedule(self, conversation_id: int, message_id: int) -> asyncio.Task[None]:
@@ -236,6 +237,8 @@ class BotService:
         """Answer one stored customer message, or stay silent when the conversation is not with the bot."""
         ctx = await self.store.turn_context(conversation_id, message_id)
         if ctx is None or ctx.status != ConversationStatus.BOT.value or ctx.direction != "in":
+            log.debug("message %s in conversation %s: not the bot's turn (%s)", message_id, conversation_id,
+                      ctx.status if ctx is not None else "gone")
             return None
         turn = Turn(ctx.text, ctx.channel, ctx.memory, ctx.tier, seed=message_id)
         version_id = ctx.active_version_id
@@ -252,6 +255,8 @@ class BotService:
                 decision = policy.engine_failed(turn, f"bot version {version_id} cannot be loaded: {exc}")
             else:
                 decision = await self.decide(turn, version, sender=f"kefu-conversation-{conversation_id}")
+        log.debug("conversation %s, message %s: %s (%s)", conversation_id, message_id, decision.action,
+                  decision.details.get("answered_by") or decision.reason)
         await self._apply(ctx, message_id, decision, version_id)
         return decision
 
@@ -320,8 +325,9 @@ class BotService:
         meta = {"bot": {"version_id": version_id, "answered_by": decision.details.get("answered_by"),
                         "intent": decision.details.get("intent"), "reply_to": message_id}}
         for said in decision.messages:
-            await self.actions.post_reply(conversation_id, BOT, said.text, buttons=said.buttons, automated=True,
-                                          meta=meta)
+            reply_id = await self.actions.post_reply(conversation_id, BOT, said.text, buttons=said.buttons,
+                                                     automated=True, meta=meta)
+            log.debug("conversation %s: bot reply stored as message %s", conversation_id, reply_id)
         if decision.action == "handoff":
             details = {**decision.details, "explanation": decision.explanation, "message_id": message_id,
                        "bot_version_id": version_id}
@@ -345,15 +351,15 @@ class BotService:
         return await self.store.create_version(content, label=label, source=source, engine=engine_name,
                                                settings=clean, actor=actor, content_sha=sha)
 
-    async def train(self, version_id: int, *, activate: bool = False) -> asyncio.Task[None]:
+    async def train(self, version_id: int, *, activate: bool = False, actor: str = "system") -> asyncio.Task[None]:
         """Start training a version in the background; the task ends when it is ready (or failed)."""
         await self.store.start_training(version_id)
-        task = asyncio.ensure_future(self._train(version_id, activate))
+        task = asyncio.ensure_future(self._train(version_id, activate, actor))
         self._training[version_id] = task
         task.add_done_callback(lambda _t: self._training.pop(version_id, None))
         return task
 
-    async def _train(self, version_id: int, activate: bool) -> None:
+    async def _train(self, version_id: int, activate: bool, activator: str) -> None:
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
 
@@ -384,10 +390,10 @@ class BotService:
                 config = RasaRemoteConfig.from_mapping(record.settings["rasa"])
                 async with RasaRemote(config, session=self._http) as rasa:
                     metrics = {"rasa_version": await rasa.version(), "rasa_mode": config.mode.value}
-            await self.store.finish_training(version_id, model_path, metrics)
+            await self.store.finish_training(version_id, model_path, metrics,
+                                             activate_as=activator if activate else None)
             log.info("bot version %s trained: %s", version_id, metrics)
             if activate:
-                await self.store.activate(version_id, "system")
                 log.info("bot version %s is now active", version_id)
         except asyncio.CancelledError:
             await asyncio.shield(self.store.fail_training(version_id, "training was cancelled when Kefu stopped"))

@@ -196,17 +196,22 @@ class BotStore:
         await self.db.run_write(tx)
         await self._changed(version_id, "progress")
 
-    async def finish_training(self, version_id: int, model_path: str | None, metrics: Mapping[str, Any]) -> None:
-        """The model is written: the version is ready to answer."""
+    async def finish_training(self, version_id: int, model_path: str | None, metrics: Mapping[str, Any], *,
+                              activate_as: str | None = None) -> None:
+        """The model is written: the version is ready (and, with `activate_as`, active in the same commit)."""
         now = self.clock()
 
         def tx(conn: Connection) -> None:
             conn.execute(update(versions).where(versions.c.id == version_id).values(
                 status="ready", progress=1.0, progress_note="trained", model_path=model_path,
                 metrics=dict(metrics), trained_at=now, error=None))
+            if activate_as is not None:
+                self._activate(conn, version_id, activate_as, now)
 
         await self.db.run_write(tx)
         await self._changed(version_id, "trained")
+        if activate_as is not None:
+            await self._changed(version_id, "activated")
 
     async def fail_training(self, version_id: int, error: str) -> None:
         """Training failed; the error is kept for the designer."""
@@ -233,25 +238,25 @@ class BotStore:
     async def activate(self, version_id: int, actor: str) -> int | None:
         """Make a trained version the one that answers; returns the version it replaced."""
         now = self.clock()
-
-        def tx(conn: Connection) -> int | None:
-            status = conn.execute(select(versions.c.status).where(versions.c.id == version_id)).scalar()
-            if status is None:
-                raise NotFound(f"bot version {version_id} does not exist")
-            if status != "ready":
-                raise Conflict(f"bot version {version_id} is {status}; train it before activating",
-                               code="version_not_ready")
-            current = conn.execute(_LATEST_ACTIVATION).first()
-            previous = current.version_id if current is not None else None
-            if previous == version_id:
-                return previous
-            conn.execute(insert(activations), {"version_id": version_id, "previous_version_id": previous,
-                                               "kind": "activate", "actor": actor, "at": now})
-            conn.execute(update(versions).where(versions.c.id == version_id).values(activated_at=now))
-            return previous
-
-        previous = await self.db.run_write(tx)
+        previous = await self.db.run_write(lambda conn: self._activate(conn, version_id, actor, now))
         await self._changed(version_id, "activated")
+        return previous
+
+    @staticmethod
+    def _activate(conn: Connection, version_id: int, actor: str, now: datetime) -> int | None:
+        status = conn.execute(select(versions.c.status).where(versions.c.id == version_id)).scalar()
+        if status is None:
+            raise NotFound(f"bot version {version_id} does not exist")
+        if status != "ready":
+            raise Conflict(f"bot version {version_id} is {status}; train it before activating",
+                           code="version_not_ready")
+        current = conn.execute(_LATEST_ACTIVATION).first()
+        previous = current.version_id if current is not None else None
+        if previous == version_id:
+            return previous
+        conn.execute(insert(activations), {"version_id": version_id, "previous_version_id": previous,
+                                           "kind": "activate", "actor": actor, "at": now})
+        conn.execute(update(versions).where(versions.c.id == version_id).values(activated_at=now))
         return previous
 
     async def rollback(self, actor: str) -> int:
