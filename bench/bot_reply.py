@@ -84,8 +84,9 @@ async def run(args: argparse.Namespace) -> None:
     content, held_out = build_content(args.intents, args.per_intent)
     started = time.perf_counter()
     model = engine.train(content, args.mode)
-    print(f"trained {len(model.intents)} intents on {int(model.metrics['examples'])} examples in "
-          f"{time.perf_counter() - started:.1f} s (cv accuracy {model.metrics.get('cv_accuracy', 0):.3f})", flush=True)
+    print(f"trained {len(model.intents)} intents on {model.metrics['examples']} examples in "
+          f"{time.perf_counter() - started:.1f} s (held-out accuracy {model.metrics['held_out_accuracy']:.3f})",
+          flush=True)
 
     started = time.perf_counter()
     index = SearchIndex.build(generate_articles(args.articles))

@@ -1,24 +1,20 @@
-"""The embedded engine: train a bot version's intent model from its content, save it, load it, classify."""
+"""The embedded engine: a bot version's bots.nlu classifier trained from its content, plus entity rules."""
 from __future__ import annotations
 
 import hashlib
-import io
-import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from bots.content import BotContent
+from bots.nlu import IntentClassifier, ModelFormatError, TrainingExample
 from bots.policy import EntityFound, IntentGuess, Understanding
 
 Mode = Literal["fast", "accurate"]
 Progress = Callable[[float, str], None]
 
-MODEL_MAGIC = b"KEFU-BOT-MODEL/1\n"
 DEFAULT_THRESHOLD = 0.45
 RANKING_SIZE = 10
 
@@ -62,32 +58,52 @@ class EntityRules:
         return tuple(sorted(found, key=lambda e: (e.start or 0, e.end or 0)))
 
 
-class EmbeddedModel:
-    """A trained intent classifier plus the bot's entity rules; `understand` is pure CPU work."""
+OUT_OF_SCOPE_LABELS = frozenset({"out_of_scope", "nlu_fallback"})
+OUT_OF_SCOPE = "out_of_scope"
 
-    def __init__(self, intents: tuple[str, ...], vectorizer: object, coef: np.ndarray, intercept: np.ndarray,
-                 scale: float, threshold: float, rules: EntityRules, content_sha: str, metrics: dict[str, float]):
-        self.intents = intents
-        self.vectorizer = vectorizer
-        self.coef = coef
-        self.intercept = intercept
-        self.scale = scale
-        self.threshold = threshold
+
+class EmbeddedModel:
+    """A trained bots.nlu classifier plus the bot's entity rules; `understand` is pure CPU work."""
+
+    def __init__(self, classifier: IntentClassifier | None, rules: EntityRules) -> None:
+        self.classifier = classifier
         self.rules = rules
-        self.content_sha = content_sha
-        self.metrics = metrics
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """The intents the classifier can answer with (out-of-scope examples are not one)."""
+        return tuple(self.classifier.intents) if self.classifier is not None else ()
+
+    @property
+    def threshold(self) -> float:
+        """The calibrated confidence below which a message is out of scope."""
+        return float(self.classifier.threshold) if self.classifier is not None else DEFAULT_THRESHOLD
+
+    @property
+    def metrics(self) -> dict[str, float | str]:
+        """What training measured on held-out folds, as stored with the version."""
+        if self.classifier is None:
+            return {}
+        summary = self.classifier.summary
+        metrics: dict[str, float | str] = {
+            "mode": summary.mode, "examples": summary.n_examples, "out_of_scope_examples": summary.n_out_of_scope_examples,
+            "intents": summary.n_intents, "folds": summary.n_folds, "seconds": round(summary.seconds, 2),
+            "held_out_accuracy": summary.held_out_accuracy,
+            "held_out_calibration_error": summary.held_out_calibration_error,
+            "held_out_rejected": summary.held_out_rejected, "threshold": self.threshold,
+        }
+        if summary.held_out_out_of_scope_recall is not None:
+            metrics["held_out_out_of_scope_recall"] = summary.held_out_out_of_scope_recall
+        return metrics
 
     def understand(self, text: str) -> Understanding:
         """Intents best first with calibrated confidences, and the entities found."""
-        if not self.intents:
-            return Understanding((), self.rules.find(text), self.threshold)
-        x = self.vectorizer.transform([text])  # type: ignore[attr-defined]
-        logits = (np.asarray(x @ self.coef, dtype=np.float64) + self.intercept)[0] * self.scale
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
-        order = np.argsort(-probs)[:RANKING_SIZE]
-        ranking = tuple(IntentGuess(self.intents[i], float(probs[i])) for i in order)
-        return Understanding(ranking, self.rules.find(text), self.threshold)
+        entities = self.rules.find(text)
+        if self.classifier is None or not text.strip():
+            return Understanding((), entities, self.threshold)
+        prediction = self.classifier.predict(text)
+        ranking = tuple(IntentGuess(name, float(p)) for name, p in prediction.ranking[:RANKING_SIZE])
+        return Understanding(ranking, entities, self.threshold)
 
 
 def content_sha(content_json: str) -> str:
@@ -95,81 +111,36 @@ def content_sha(content_json: str) -> str:
     return hashlib.sha256(content_json.encode("utf-8")).hexdigest()
 
 
-def train(content: BotContent, mode: Mode = "fast", progress: Progress | None = None, *, sha: str = "") -> EmbeddedModel:
-    """Fit the classifier on the content's examples; out-of-fold scores calibrate it and set its bar."""
-    from bots.nlu.calibration import choose_threshold, fit_pool_weights, softmax
-    from bots.nlu.features import Vectorizer
-    from bots.nlu.linear import stratified_folds, train_linear
-    from bots.nlu.text import analyze
-
+def train(content: BotContent, mode: Mode = "fast", progress: Progress | None = None) -> EmbeddedModel:
+    """Train bots.nlu's classifier on the content's examples (nlu_fallback examples count as out_of_scope)."""
     report = progress or (lambda _f, _s: None)
     rules = EntityRules.from_content(content)
-    pairs = content.nlu.training_pairs()
-    intents = tuple(i.name for i in content.intents if i.examples)
-    if not pairs or not intents:
-        return EmbeddedModel((), None, np.zeros((0, 0)), np.zeros(0), 1.0, DEFAULT_THRESHOLD, rules, sha, {})
-    index = {name: i for i, name in enumerate(intents)}
-    y = np.array([index[label] for _, label in pairs], dtype=np.int64)
-    report(0.05, "analysing examples")
-    analyses = [analyze(text) for text, _ in pairs]
-    min_df = 1 if len(pairs) < 2000 else 2
-    c = 1.0 if mode == "fast" else 0.5
-    n_folds = 3 if mode == "fast" else 5
-    counts = np.bincount(y, minlength=len(intents))
-    metrics: dict[str, float] = {"examples": float(len(pairs)), "intents": float(len(intents))}
-    scale, threshold = 1.0, DEFAULT_THRESHOLD
-    if len(intents) > 1 and counts.min() >= 2:
-        folds = stratified_folds(y, min(n_folds, int(counts.min())))
-        held_scores = np.zeros((len(y), len(intents)))
-        n = int(folds.max()) + 1
-        for k in range(n):
-            train_rows, held_rows = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
-            vec = Vectorizer.fit([analyses[i] for i in train_rows], min_df=min_df)
-            scorer = train_linear(vec.transform_analyses([analyses[i] for i in train_rows]), y[train_rows],
-                                  len(intents), c=c)
-            held_scores[held_rows] = scorer.scores(vec.transform_analyses([analyses[i] for i in held_rows]))
-            report(0.1 + 0.6 * (k + 1) / n, f"cross-validation fold {k + 1} of {n}")
-        scale = float(fit_pool_weights([held_scores], y)[0]) or 1.0
-        probs = softmax(held_scores * scale)
-        predicted = probs.argmax(axis=1)
-        correct = predicted == y
-        threshold = choose_threshold(probs.max(axis=1), correct)
-        metrics["cv_accuracy"] = float(correct.mean())
-        accepted = probs.max(axis=1) >= threshold
-        metrics["cv_answered"] = float(accepted.mean())
-        metrics["cv_answered_accuracy"] = float(correct[accepted].mean()) if accepted.any() else 0.0
-    report(0.75, "training the final model")
-    vectorizer = Vectorizer.fit(analyses, min_df=min_df)
-    scorer = train_linear(vectorizer.transform_analyses(analyses), y, len(intents), c=c)
-    metrics["threshold"] = float(threshold)
+    examples = [
+        TrainingExample(text, OUT_OF_SCOPE if intent in OUT_OF_SCOPE_LABELS else intent)
+        for text, intent in content.nlu.training_pairs()
+    ]
+    if len({e.intent for e in examples if e.intent != OUT_OF_SCOPE}) < 2:
+        raise ModelError("a bot needs at least two intents with examples to train a classifier")
+    # out-of-scope examples are a class of their own (Rasa's habit), not only a threshold tuner: an
+    # off-topic question that shares words with an intent ("我的手机坏了" vs "我的订单") then lands there
+    # instead of on the intent, and the policy treats that class as "not understood"
+    classifier = IntentClassifier.train(examples, mode, lambda stage, done: report(done, stage))
     report(1.0, "trained")
-    return EmbeddedModel(intents, vectorizer, scorer.coef, scorer.intercept, scale, float(threshold), rules, sha,
-                         metrics)
+    return EmbeddedModel(classifier, rules)
 
 
 def save(model: EmbeddedModel, path: Path) -> None:
-    """Write the model file atomically (a reader never sees half a file)."""
+    """Write the classifier file (bots.nlu's zip format: numbers and strings, never code)."""
+    if model.classifier is None:
+        raise ModelError("an untrained model cannot be saved")
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    buffer.write(MODEL_MAGIC)
-    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
+    model.classifier.save(path)
 
 
-def load(path: Path) -> EmbeddedModel:
-    """Read a model file Kefu wrote; anything else raises ModelError."""
+def load(path: Path, content: BotContent) -> EmbeddedModel:
+    """Read a classifier file and rebuild the entity rules from the version's content."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"model file {path} cannot be read: {exc}") from exc
-    if not data.startswith(MODEL_MAGIC):
-        raise ModelError(f"{path} is not a Kefu bot model")
-    try:
-        model = pickle.loads(data[len(MODEL_MAGIC):])  # noqa: S301 - only files Kefu itself wrote
-    except Exception as exc:
-        raise ModelError(f"model file {path} is damaged: {exc}") from exc
-    if not isinstance(model, EmbeddedModel):
-        raise ModelError(f"{path} does not hold a bot model")
-    return model
+        classifier = IntentClassifier.load(path)
+    except (OSError, ModelFormatError) as exc:
+        raise ModelError(f"model file {path} cannot be used: {exc}") from exc
+    return EmbeddedModel(classifier, EntityRules.from_content(content))

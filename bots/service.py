@@ -423,7 +423,8 @@ class BotService:
                 if not record.model_path:
                     raise engine.ModelError(f"version {version_id} has no model file")
                 path = self.settings.data_dir / "bots" / record.model_path
-                model = await asyncio.get_running_loop().run_in_executor(self._think, engine.load, path)
+                model = await asyncio.get_running_loop().run_in_executor(self._think, engine.load, path,
+                                                                         record.content)
             version = LoadedVersion(record, model, rasa, policy_config(record.settings, self.bot_settings,
                                                                         self.settings),
                                     tuple(i.name for i in record.content.intents))
@@ -474,22 +475,22 @@ def _answers_by_intent(reading: Reading, understanding: Understanding, content: 
 
 
 def _model_name(record: VersionRecord) -> str:
-    return f"version-{record.id}-{record.content_sha[:12]}.model"
+    return f"version-{record.id}-{record.content_sha[:12]}.kefu-nlu"
 
 
 def _train_and_save(content: BotContent, mode: engine.Mode, progress: engine.Progress, sha: str,
                     path: Path, cache: Path | None) -> dict[str, Any]:
-    cached = cache / f"{sha}-{mode}.model" if cache is not None else None
+    cached = cache / f"{sha}-{mode}.kefu-nlu" if cache is not None else None
     if cached is not None and cached.exists():
         try:
-            model = engine.load(cached)
+            model = engine.load(cached, content)
         except engine.ModelError:
             pass  # a damaged cache entry is trained again and overwritten
         else:
             progress(1.0, f"same content already trained: reused {cached.name}")
             engine.save(model, path)
             return dict(model.metrics)
-    model = engine.train(content, mode, progress, sha=sha)
+    model = engine.train(content, mode, progress)
     engine.save(model, path)
     if cached is not None:
         engine.save(model, cached)
