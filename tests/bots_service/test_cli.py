@@ -19,7 +19,7 @@ def test_train_import_activate_roll_back_and_export(tmp_path: Path) -> None:
     trained = kefu(tmp_path, "train", str(RASA / "zh"), "--label", "zh shop", "--activate")
     assert trained.returncode == 0, trained.stderr
     assert "bot version 1 trained: mode=fast, examples=16" in trained.stdout and "bot version 1 is active" in trained.stdout
-    assert "bot version 1:  50%" in trained.stderr  # progress, as it happens
+    assert "% calibration" in trained.stderr  # progress, as it happens
 
     imported = kefu(tmp_path, "import-rasa", str(RASA / "en" / "nlu.yml"), str(RASA / "en" / "domain.yml"))
     assert imported.returncode == 0, imported.stderr
