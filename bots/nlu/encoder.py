@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from bots.nlu import minilm
 from bots.nlu.linear import LinearScorer, out_of_fold, train_logistic
@@ -40,7 +41,11 @@ class SentenceEncoder:
         self.fingerprint = _fingerprint()
 
     def layers(
-        self, texts: Sequence[str], progress: Progress | None = None, span: tuple[float, float] = (0.0, 1.0)
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        span: tuple[float, float] = (0.0, 1.0),
+        workers: int = 1,
     ) -> np.ndarray:
         """Array (len(texts), n_layers + 1, hidden) with index 0 the embedding layer."""
         n_layers = self.bert.config.num_hidden_layers
@@ -49,23 +54,33 @@ class SentenceEncoder:
             return out
         # Batching texts of similar length wastes little compute on padding.
         order = np.argsort(self.tokenizer.lengths(texts), kind="stable")
-        with torch.inference_mode():
-            for start in range(0, len(order), BATCH):
-                rows = order[start : start + BATCH]
-                ids, mask = self.tokenizer.encode([texts[i] for i in rows])
-                ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
-                keep = minilm.attention_keep(mask_t)
-                hidden = self.bert.embeddings(ids_t)
-                pooled = [minilm.mean_pool(hidden, mask_t)]
-                for layer in range(n_layers):
-                    hidden = self.bert.run(hidden, keep, layer, layer + 1)
-                    pooled.append(minilm.mean_pool(hidden, mask_t))
-                stacked = torch.nn.functional.normalize(torch.stack(pooled, dim=1), dim=-1)
-                out[rows] = stacked.numpy()
-                if progress is not None:
-                    done = min(start + BATCH, len(order)) / len(order)
-                    progress("sentence encoder", span[0] + done * (span[1] - span[0]))
+        batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+        if workers <= 1:
+            for done, rows in enumerate(batches, 1):
+                out[rows] = self._encode([texts[i] for i in rows])
+                _report(progress, span, done / len(batches))
+            return out
+        # Whole batches on single-threaded workers: no intra-op barrier to wait on when the
+        # machine is busy, and the same total work when it is idle.
+        with single_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda rows: self._encode([texts[i] for i in rows]), batches)
+            for done, (rows, vectors) in enumerate(zip(batches, results, strict=True), 1):
+                out[rows] = vectors
+                _report(progress, span, done / len(batches))
         return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Pooled, normalised vectors of every layer for one batch."""
+        with torch.inference_mode():
+            ids, mask = self.tokenizer.encode(texts)
+            ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+            keep = minilm.attention_keep(mask_t)
+            hidden = self.bert.embeddings(ids_t)
+            pooled = [minilm.mean_pool(hidden, mask_t)]
+            for layer in range(self.bert.config.num_hidden_layers):
+                hidden = self.bert.run(hidden, keep, layer, layer + 1)
+                pooled.append(minilm.mean_pool(hidden, mask_t))
+            return torch.nn.functional.normalize(torch.stack(pooled, dim=1), dim=-1).numpy()
 
     @lru_cache(maxsize=2)  # noqa: B019 - one process-wide encoder; the cache lets two heads share a pass
     def layers_cached(self, texts: tuple[str, ...]) -> np.ndarray:
@@ -92,6 +107,11 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _report(progress: Progress | None, span: tuple[float, float], fraction: float) -> None:
+    if progress is not None:
+        progress("sentence encoder", span[0] + fraction * (span[1] - span[0]))
 
 
 _lock = threading.Lock()
@@ -180,7 +200,7 @@ def fit_minilm_heads(
     """One head per layer set: final models on trainable rows plus held-out scores for every row."""
     encoder = shared_encoder()
     middle = span[0] + 0.6 * (span[1] - span[0])
-    layers = encoder.layers(list(texts), progress, (span[0], middle))
+    layers = encoder.layers(list(texts), progress, (span[0], middle), workers=2)
     progress("encoder heads", middle)
     train_rows = np.flatnonzero(trainable)
     heads: list[MiniLmHead] = []
@@ -195,7 +215,8 @@ def fit_minilm_heads(
         def fit_and_score(fit_rows: np.ndarray, held_rows: np.ndarray, x: np.ndarray = x) -> np.ndarray:
             return train_logistic(x[fit_rows], y[fit_rows], n_classes, HEAD_C).scores(x[held_rows])
 
-        with ThreadPoolExecutor(max_workers=1) as background:
+        # Fold fits already run two at a time; BLAS threads on top would oversubscribe 2 cores.
+        with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1) as background:
             final = background.submit(train_logistic, x[train_rows], y[train_rows], n_classes, HEAD_C)
             held_out.append(out_of_fold(fit_and_score, folds, trainable))
             heads.append(MiniLmHead(which, mean, scale, final.result()))
