@@ -25,6 +25,7 @@ from channels.base import (
 )
 from hub.attachments import AttachmentStore
 from hub.config import Settings
+from hub.customers.csat_store import record_reply_tx as record_csat_reply
 from hub.domain import (
     Author,
     Conflict,
@@ -374,14 +375,16 @@ class Actions:
         if msg.thread is not None:
             threaded = self._thread_match(conn, customer_id, msg)
             if threaded is not None:
-                return self._continue(conn, threaded, now)
+                return self._continue(conn, threaded, now, msg=msg)
             if msg.channel == "email":
                 return self._open(conn, customer_id, identity_id, msg, now), "opened"
         latest = conn.execute(
             _SELECT_LATEST_CONVERSATION, {"b_customer": customer_id, "b_channel": msg.channel}
         ).first()
         if latest is not None:
-            conversation_id, change = self._continue(conn, latest.id, now, latest.status, latest.resolved_at)
+            conversation_id, change = self._continue(
+                conn, latest.id, now, latest.status, latest.resolved_at, msg=msg
+            )
             if conversation_id is not None:
                 return conversation_id, change
         return self._open(conn, customer_id, identity_id, msg, now), "opened"
@@ -425,6 +428,8 @@ class Actions:
         now: datetime,
         status: str | None = None,
         resolved_at: datetime | None = None,
+        *,
+        msg: InboundMessage | None = None,
     ) -> tuple[Any, str | None]:
         if status is None:
             row = conn.execute(
@@ -433,6 +438,10 @@ class Actions:
             status, resolved_at = row.status, row.resolved_at
         if status != ConversationStatus.RESOLVED.value:
             return conversation_id, None
+        if msg is not None and record_csat_reply(conn, conversation_id, msg, now):
+            # The answer to the satisfaction question is recorded as the rating; it is not a new problem,
+            # so the conversation stays resolved (any other message reopens it, below).
+            return conversation_id, "rated"
         window = timedelta(hours=self.settings.reopen_window_hours)
         if not should_reopen(resolved_at, now, window):
             return None, None

@@ -9,6 +9,7 @@ from datetime import datetime
 from aiohttp import web
 
 from agents_ui.api import routes as api_routes
+from agents_ui.console_api import install_console
 from agents_ui.pages import routes as page_routes
 from agents_ui.push import AgentPush
 from agents_ui.security import security_middleware
@@ -19,6 +20,7 @@ from hub.actions import Actions
 from hub.analysis.service import install as install_analysis
 from hub.attachments import AttachmentStore
 from hub.config import Settings
+from hub.customers.service import install as install_customers
 from hub.events import Event, InProcessBus, Typing
 from hub.http import error_middleware
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
@@ -157,4 +159,6 @@ def create_app(
     install_bot(app)
     install_routing(app)
     install_analysis(app)
+    install_customers(app)
+    install_console(app)
     return app

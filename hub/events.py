@@ -183,6 +183,17 @@ class ComplaintCorrected(Event):
     message_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CustomersImported(Event):
+    """A batch of a customer CSV import committed: these records were created or changed; done of total rows."""
+
+    name: ClassVar[str] = "customers.imported"
+    job_id: str
+    customer_ids: tuple[int, ...]
+    done: int
+    total: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -201,6 +212,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintScored,
         ComplaintCaseChanged,
         ComplaintCorrected,
+        CustomersImported,
     )
 }
 

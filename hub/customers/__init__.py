@@ -1,0 +1,1 @@
+"""Customer records: fields and custom attributes, history, timeline, CSV import/export, CSAT, privacy."""
