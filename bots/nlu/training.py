@@ -70,8 +70,10 @@ def train_classifier(
     report = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
     if mode == "accurate":
-        # Fail before any work when the optional extra is missing.
+        # Fail before any work when the optional extra (torch or the packaged model) is missing.
         from bots.nlu import encoder
+
+        encoder.minilm.model_dir()
     data = prepare(examples, out_of_scope_label)
     n_classes = len(data.labels)
     folds = stratified_folds(data.y, fold_count(data.y), seed)
