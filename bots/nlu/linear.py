@@ -97,6 +97,7 @@ def out_of_fold(
     folds: np.ndarray,
     trainable: np.ndarray | None = None,
     workers: int = 2,
+    on_fold_done: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Held-out score rows for every row: fit_and_score(train_rows, heldout_rows) runs once per fold, in threads.
 
@@ -108,7 +109,11 @@ def out_of_fold(
     jobs = [(np.flatnonzero((folds != k) & can_train), np.flatnonzero(folds == k)) for k in range(n_folds)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # liblinear and BLAS release the GIL, so threads use both cores without copying data.
-        results = list(pool.map(lambda job: fit_and_score(*job), jobs))
+        results = []
+        for scores in pool.map(lambda job: fit_and_score(*job), jobs):
+            results.append(scores)
+            if on_fold_done is not None:
+                on_fold_done(len(results), len(jobs))
     first = results[0]
     stacked = np.empty((len(folds), first.shape[1]), dtype=first.dtype)
     for (_, held), scores in zip(jobs, results, strict=True):

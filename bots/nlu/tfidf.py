@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -72,6 +72,7 @@ def fit_tfidf_svm(
     folds: np.ndarray,
     trainable: np.ndarray,
     workers: int = 2,
+    on_fold_done: Callable[[int, int], None] | None = None,
 ) -> tuple[TfidfSvm, np.ndarray]:
     """Final model on all trainable rows plus held-out scores for every row (from per-fold models)."""
     analyses: list[Analysis] = [analyze(t) for t in texts]
@@ -86,5 +87,5 @@ def fit_tfidf_svm(
     with ThreadPoolExecutor(max_workers=1) as background:
         # The final fit overlaps the fold fits so no core idles while the slowest fold finishes.
         final = background.submit(train_linear, x[train_rows], y[train_rows], n_classes, SVM_C)
-        held_out = out_of_fold(fit_and_score, folds, trainable, workers)
+        held_out = out_of_fold(fit_and_score, folds, trainable, workers, on_fold_done)
         return TfidfSvm(vectorizer, final.result()), held_out

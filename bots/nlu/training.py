@@ -82,7 +82,14 @@ def train_classifier(
     report("n-gram model", 0.02)
     components: list[Component] = []
     held_out: list[np.ndarray] = []
-    tfidf, tfidf_scores = fit_tfidf_svm(data.texts, data.y, n_classes, folds, data.in_scope)
+    tfidf, tfidf_scores = fit_tfidf_svm(
+        data.texts,
+        data.y,
+        n_classes,
+        folds,
+        data.in_scope,
+        on_fold_done=lambda done, total: report("n-gram model", 0.02 + (tfidf_end - 0.02) * done / (total + 1)),
+    )
     components.append(tfidf)
     held_out.append(tfidf_scores)
     report("n-gram model", tfidf_end)
