@@ -84,6 +84,14 @@ class AgentPush:
         """Sockets of some agents (and of every supervisor, when asked)."""
         return [s for s in self._sockets if s.agent_id in agent_ids or (supervisors and s.sees_everything)]
 
+    async def send_to(self, agent_ids: set[int], frame: dict[str, Any]) -> None:
+        """Send a frame to every tab of some agents (console notices such as @mentions)."""
+        await self._send(self._agents(set(agent_ids)), frame)
+
+    async def send_all(self, frame: dict[str, Any]) -> None:
+        """Send a frame to every connected tab."""
+        await self._send(list(self._sockets), frame)
+
     async def _send(self, targets: list[AgentSocket], frame: dict[str, Any]) -> None:
         if not targets:
             return
