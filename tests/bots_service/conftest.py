@@ -41,6 +41,12 @@ async def bot_hub(aiohttp_client: Any, bot_settings: Settings) -> TestClient:
     return client
 
 
+@pytest.fixture
+async def hub(bot_hub: TestClient) -> TestClient:
+    """The shared `login_as` logs agents in here: the bot's hub, not a second hub on the same database."""
+    return bot_hub
+
+
 class ChatCustomer:
     """A web chat visitor on a real socket, reading the bot's answers (even those that beat the ack)."""
 
@@ -69,12 +75,8 @@ class ChatCustomer:
         self.conversation_id = ack["conversation_id"]
         return ack
 
-    async def hears(self, timeout: float = 60.0) -> dict[str, Any]:
-        """The next message sent to the customer.
-
-        Generous on purpose: on this shared machine the outbox has been seen to hold a stored bot
-        reply for about 30 s (its sweeper waiting on the database) before sending it.
-        """
+    async def hears(self, timeout: float = 30.0) -> dict[str, Any]:
+        """The next message sent to the customer."""
         return await self._next("message", timeout)
 
     async def ask(self, text: str) -> dict[str, Any]:
