@@ -20,6 +20,7 @@ class RoutingSettings:
     page_size: int = 1000  # KEFU_ROUTING_PAGE: waiting conversations read per planning page
     wait_window_s: float = 1800.0  # KEFU_ROUTING_WAIT_WINDOW: recent answers behind the wait estimate
     notice_every_s: float = 2.0  # KEFU_ROUTING_NOTICE_EVERY: web chat places in line are refreshed this often
+    rollup_every_s: float = 60.0  # KEFU_METRICS_ROLLUP_EVERY: how often settled hours are summed
     sla_threshold_s: float = 60.0  # KEFU_METRICS_THRESHOLD: service-level target wait T
     short_abandon_s: float = 5.0  # KEFU_METRICS_SHORT_ABANDON: shorter abandons are left out
 
@@ -52,6 +53,7 @@ _ENV = {
     "page_size": "KEFU_ROUTING_PAGE",
     "wait_window_s": "KEFU_ROUTING_WAIT_WINDOW",
     "notice_every_s": "KEFU_ROUTING_NOTICE_EVERY",
+    "rollup_every_s": "KEFU_METRICS_ROLLUP_EVERY",
     "sla_threshold_s": "KEFU_METRICS_THRESHOLD",
     "short_abandon_s": "KEFU_METRICS_SHORT_ABANDON",
 }

@@ -231,6 +231,19 @@ def agent_report(
     return report
 
 
+def occupancy_parts(
+    presence: Iterable[PresenceInterval],
+    handling: Iterable[HandlingInterval],
+    start: datetime,
+    end: datetime,
+) -> tuple[float, float]:
+    """(available seconds, seconds handling while available) inside [start, end) for one agent's intervals.
+
+    Both parts add up over adjacent ranges, so hourly figures can be stored and summed later.
+    """
+    return _occupancy_parts(presence, handling, start, end)
+
+
 def _occupancy_parts(
     presence: Iterable[PresenceInterval],
     handling: Iterable[HandlingInterval],

@@ -25,6 +25,7 @@ from hub.routing.changes import Ctx, Outcome
 from hub.routing.config import RoutingSettings
 from hub.routing.lifecycle import out_of_hours_notice
 from hub.routing.reads import RoutingReads
+from hub.routing.rollups import rollup_tx
 from hub.routing.store import load_calendars, load_queues
 from hub.routing.transfer import ToAgent, ToQueue
 from hub.routing.waitline import queue_positions, typical_wait_seconds
@@ -40,6 +41,7 @@ messages = cast(Table, Message.__table__)
 _SYNC_CHANGES = frozenset({"assigned", "resolved", "reopened"})
 # PostgreSQL: deadlock detected, serialization failure, unique violation from a concurrent twin.
 _RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+STOP_GRACE_S = 10.0
 
 
 class _Push(Protocol):
@@ -83,6 +85,7 @@ class RoutingService:
         self._last_seen = -float("inf")
         self._last_reconcile = -float("inf")
         self._last_notices = -float("inf")
+        self._last_rollup = -float("inf")
         self._sent: dict[str, dict[str, Any]] = {}
 
     # ---------------------------------------------------------------- plumbing
@@ -123,23 +126,30 @@ class RoutingService:
         self._task = asyncio.create_task(self._loop(), name="routing")
 
     async def stop(self) -> None:
-        """Stop the periodic pass; events that arrive later are ignored."""
+        """Finish the pass under way (cancelling mid-transaction can strand a connection), then stop."""
         self._running = False
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=STOP_GRACE_S)
+        except TimeoutError:
+            task.cancel()
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
-            self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        while self._running:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.tick_s)
             except TimeoutError:
                 pass
             self._wake.clear()
+            if not self._running:
+                return
             try:
                 await self.run_once()
             except asyncio.CancelledError:
@@ -169,11 +179,21 @@ class RoutingService:
             if mono - self._last_reconcile >= self.settings.reconcile_every_s:
                 self._last_reconcile = mono
                 summary.update((await self._apply(upkeep.reconcile_tx)).data)
+            if mono - self._last_rollup >= self.settings.rollup_every_s:
+                self._last_rollup = mono
+                summary["hours_settled"] = await self.roll_up()
             moved = summary.get("offered") or summary.get("assigned")
             if moved or mono - self._last_notices >= self.settings.notice_every_s:
                 self._last_notices = mono
                 await self.refresh_visitors()
             return summary
+
+    async def roll_up(self) -> int:
+        """Sum the next settled hours for fast reports over long ranges."""
+        now, settings = self.clock(), self.settings
+        return await self.db.run_write(
+            lambda conn: rollup_tx(conn, now, settings.sla_threshold_s, settings.short_abandon_s)
+        )
 
     async def _mark_seen(self) -> None:
         if self.push is not None:

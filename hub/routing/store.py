@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, and_, case, exists, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -64,13 +64,6 @@ CHANNELS_OF: Mapping[str, tuple[str, ...]] = {
 }
 OPEN_STATUSES = (ConversationStatus.QUEUED.value, ConversationStatus.ASSIGNED.value)
 
-# Service order in SQL: priority rank, then key accounts, then first in first out (as decide.service_order).
-_RANK = case(
-    {"urgent": 0, "high": 1, "normal": 2},
-    value=conversations.c.priority,
-    else_=3,
-)
-_KEY_LAST = case((customers.c.tier == "key", 0), else_=1)
 
 AGENT_COLUMNS = (
     agents.c.id,
@@ -214,37 +207,64 @@ def with_declines(declined_by: Mapping[str, float] | None, agent_ids: Iterable[i
     return merged
 
 
-def waiting_query(room: Iterable[tuple[int, str]]) -> Select[Any]:
-    """Queued conversations without a ringing offer, in queues and channel types that have a free agent."""
+# Service order as eight classes read one after the other: priority, then key accounts first. Inside a
+# class the order is (enqueued_at, id), which the index ix_conversations_waiting_order serves directly,
+# so a pass reads the head of the line instead of sorting the whole backlog.
+SERVICE_CLASSES: tuple[tuple[str, bool], ...] = tuple(
+    (p.value, key) for p in (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW) for key in (True, False)
+)
+_OTHER_PRIORITIES = (Priority.URGENT.value, Priority.HIGH.value, Priority.LOW.value)
+
+
+def waiting_query(
+    room: Iterable[tuple[int, str]], priority: str, key_account: bool, after: tuple[datetime, int] | None = None
+) -> Select[Any]:
+    """Queued conversations of one service class without a ringing offer, in queues and channel types with
+    a free agent, oldest first from after `after` (enqueued_at, id)."""
+    c = conversations.c
     by_kind: defaultdict[str, set[int]] = defaultdict(set)
     for queue_id, kind in room:
         by_kind[kind].add(queue_id)
+    # `queue_id + 0` keeps planners off the inbox index (status, queue_id, ...), which would need a sort of
+    # every match; the waiting-order index hands rows over already in line and stops at the limit.
     where_room = or_(
         *(
-            and_(conversations.c.queue_id.in_(sorted(q)), conversations.c.channel.in_(CHANNELS_OF[k]))
+            and_((c.queue_id + 0).in_(sorted(q)), c.channel.in_(CHANNELS_OF[k]))
             for k, q in by_kind.items()
             if k in CHANNELS_OF
         )
     )
-    ringing = exists().where(offers.c.conversation_id == conversations.c.id)
-    return (
+    ringing = exists().where(offers.c.conversation_id == c.id)
+    # Unknown priorities are served as normal ones, as the planner does.
+    of_priority = c.priority == priority if priority != Priority.NORMAL.value else c.priority.notin_(_OTHER_PRIORITIES)
+    query = (
         select(
-            conversations.c.id,
-            conversations.c.customer_id,
-            conversations.c.queue_id,
-            conversations.c.channel,
-            conversations.c.enqueued_at,
-            conversations.c.created_at,
-            conversations.c.priority,
-            conversations.c.required_skills,
-            conversations.c.language,
-            conversations.c.declined_by,
+            c.id,
+            c.customer_id,
+            c.queue_id,
+            c.channel,
+            c.enqueued_at,
+            c.created_at,
+            c.priority,
+            c.required_skills,
+            c.language,
+            c.declined_by,
             (customers.c.tier == "key").label("key_account"),
         )
-        .join(customers, customers.c.id == conversations.c.customer_id)
-        .where(conversations.c.status == ConversationStatus.QUEUED.value, where_room, ~ringing)
-        .order_by(_RANK, _KEY_LAST, conversations.c.enqueued_at, conversations.c.id)
+        .join(customers, customers.c.id == c.customer_id)
+        .where(
+            c.status == ConversationStatus.QUEUED.value,
+            of_priority,
+            c.enqueued_at.is_not(None),
+            (customers.c.tier == "key") if key_account else (customers.c.tier != "key"),
+            where_room,
+            ~ringing,
+        )
+        .order_by(c.enqueued_at, c.id)
     )
+    if after is not None:
+        query = query.where(or_(c.enqueued_at > after[0], and_(c.enqueued_at == after[0], c.id > after[1])))
+    return query
 
 
 def waiting(row: Any, now: datetime, memory_s: float) -> WaitingConversation:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from hub.domain import Conflict, Forbidden, NotFound
 from hub.events import ConversationChanged, Event, OfferEnded, OfferMade
@@ -35,6 +36,7 @@ from hub.routing.model import (
 from hub.routing.offers import count_misses
 from hub.routing.store import (
     AGENT_COLUMNS,
+    SERVICE_CLASSES,
     agent_states,
     agents,
     conversations,
@@ -51,9 +53,20 @@ from hub.routing.store import (
 )
 from hub.routing.transfer import ToAgent, ToQueue, plan_transfer
 
-MAX_PAGES = 8
+MAX_PAGES = 32
+MIN_PAGE = 100
 QUEUE_OFFER = "queue"
 TRANSFER_OFFER = "transfer"
+
+# Executed with many parameter sets at once (one round trip for hundreds of expired offers).
+_SET_DECLINED = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("b_id"))
+    .values(declined_by=bindparam("b_declined", type_=conversations.c.declined_by.type))
+)
+_SET_MISSES = (
+    update(agents).where(agents.c.id == bindparam("b_id")).values(missed_offers_in_a_row=bindparam("b_missed"))
+)
 
 
 def expire_offers_tx(conn: Connection, ctx: Ctx) -> Outcome:
@@ -77,13 +90,13 @@ def expire_offers_tx(conn: Connection, ctx: Ctx) -> Outcome:
     if not rows:
         return Outcome()
     conn.execute(delete(offers).where(offers.c.id.in_([r.id for r in rows])))
-    for r in rows:
-        if r.kind == QUEUE_OFFER:
-            conn.execute(
-                update(conversations)
-                .where(conversations.c.id == r.conversation_id)
-                .values(declined_by=with_declines(r.declined_by, [r.agent_id], now))
-            )
+    declined = [
+        {"b_id": r.conversation_id, "b_declined": with_declines(r.declined_by, [r.agent_id], now)}
+        for r in rows
+        if r.kind == QUEUE_OFFER
+    ]
+    if declined:
+        conn.execute(_SET_DECLINED, declined)
     write_log(
         conn,
         [
@@ -100,10 +113,10 @@ def expire_offers_tx(conn: Connection, ctx: Ctx) -> Outcome:
         )
         for a in agent_rows
     }
-    for miss in count_misses([offer_from_row(r) for r in rows], states, load_queues(conn)):
-        conn.execute(
-            update(agents).where(agents.c.id == miss.agent_id).values(missed_offers_in_a_row=miss.missed_in_a_row)
-        )
+    misses = count_misses([offer_from_row(r) for r in rows], states, load_queues(conn))
+    if misses:
+        conn.execute(_SET_MISSES, [{"b_id": m.agent_id, "b_missed": m.missed_in_a_row} for m in misses])
+    for miss in misses:
         if miss.set_away:
             events += change_presence(
                 conn, miss.agent_id, Presence.AVAILABLE.value, Presence.AWAY.value, "missed_offers", ctx
@@ -130,22 +143,32 @@ def plan_tx(conn: Connection, ctx: Ctx) -> Outcome:
         return Outcome()
     decisions: list[OfferDecision] = []
     customers: dict[int, int] = {}
-    seen: set[int] = set()
-    page_size = ctx.settings.page_size
-    for page in range(MAX_PAGES):
-        query = waiting_query(room).limit(page_size).offset(page * page_size)
-        rows = conn.execute(query.with_for_update(skip_locked=True, of=conversations)).all()
-        fresh = [r for r in rows if r.id not in seen]
-        seen.update(r.id for r in rows)
-        customers.update((r.id, r.customer_id) for r in fresh)
-        planned = plan_offers(
-            queues.values(), pool.values(), [waiting(r, now, ctx.settings.decline_memory_s) for r in fresh], now
-        )
+    # Read about as many waiting conversations as there are free slots (several times over, since some
+    # will need skills nobody free has), class by class in service order, never the whole backlog.
+    free = sum(max(0, a.free_slots(k)) for a in pool.values() for k in a.capacity)
+    page_size = min(ctx.settings.page_size, max(MIN_PAGE, 4 * free))
+    memory = ctx.settings.decline_memory_s
+    # Round one reads the head of every class and plans once; classes whose page came back full are read
+    # further only while free slots remain.
+    pending: list[tuple[str, bool, tuple[datetime, int] | None]] = [(p, k, None) for p, k in SERVICE_CLASSES]
+    pages = 0
+    while pending and room and pages < MAX_PAGES:
+        batch: list[Any] = []
+        further: list[tuple[str, bool, tuple[datetime, int] | None]] = []
+        for priority, key_account, after in pending:
+            query = waiting_query(room, priority, key_account, after).limit(page_size)
+            rows = conn.execute(query.with_for_update(skip_locked=True, of=conversations)).all()
+            pages += 1
+            # A row whose priority changed between two reads could come twice: plan it once.
+            batch += [r for r in rows if r.id not in customers]
+            customers.update((r.id, r.customer_id) for r in rows)
+            if len(rows) == page_size:
+                further.append((priority, key_account, (rows[-1].enqueued_at, rows[-1].id)))
+        planned = plan_offers(queues.values(), pool.values(), [waiting(r, now, memory) for r in batch], now)
         decisions += planned
         pool = _after(pool, planned, now)
         room = _room(pool.values(), queues)
-        if len(rows) < page_size or not room:
-            break
+        pending = further
     return _persist(conn, decisions, customers, ctx)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -180,6 +181,8 @@ class Conversation(Base):
         Index("ix_conversations_abandoned_at", "abandoned_at"),
         Index("ix_conversations_resolved_at", "resolved_at"),
         Index("ix_conversations_sla_next_check_at", "sla_next_check_at"),
+        # Routing reads the head of the line per priority: status, priority, then first in first out.
+        Index("ix_conversations_waiting_order", "status", "priority", "enqueued_at", "id"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -306,6 +309,7 @@ class PresenceInterval(Base):
     __table_args__ = (
         Index("ix_agent_presence_intervals_agent_started", "agent_id", "started_at"),
         Index("ix_agent_presence_intervals_started_at", "started_at"),
+        Index("ix_agent_presence_intervals_ended_at", "ended_at"),
         # One open interval per agent, even with several hub processes noticing the same change.
         Index(
             "uq_agent_presence_intervals_open",
@@ -330,6 +334,7 @@ class AssignmentInterval(Base):
     __table_args__ = (
         Index("ix_assignment_intervals_agent_started", "agent_id", "started_at"),
         Index("ix_assignment_intervals_started_at", "started_at"),
+        Index("ix_assignment_intervals_ended_at", "ended_at"),
         Index(
             "uq_assignment_intervals_open",
             "conversation_id",
@@ -358,3 +363,44 @@ class SlaEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QueueHourStats(Base):
+    """Settled queue figures for one hour or one whole UTC day (span_h 1 or 24), so long ranges sum few rows."""
+
+    __tablename__ = "queue_hour_stats"
+    # Key order (span, hour, id): reports read a time range of one span.
+    span_h: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    queue_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    answered_within: Mapped[int] = mapped_column(Integer, default=0)
+    answer_wait_s: Mapped[float] = mapped_column(Float, default=0.0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handle_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class AgentHourStats(Base):
+    """Settled agent figures for one hour or day: conversations resolved, available, handling while available."""
+
+    __tablename__ = "agent_hour_stats"
+    span_h: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    handle_s: Mapped[float] = mapped_column(Float, default=0.0)
+    available_s: Mapped[float] = mapped_column(Float, default=0.0)
+    handling_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MetricRollup(Base):
+    """How far the hourly stats are settled, and with which thresholds they were counted."""
+
+    __tablename__ = "metric_rollups"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    settled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    threshold_s: Mapped[float] = mapped_column(Float)
+    short_abandon_s: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

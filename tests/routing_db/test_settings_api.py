@@ -9,7 +9,16 @@ from hub.keys import DATABASE
 from hub.storage.schema import metadata
 from tests.routing_db.conftest import Center
 
-ROUTING_TABLES = {"calendars", "routing_offers", "agent_presence_intervals", "assignment_intervals", "sla_events"}
+ROUTING_TABLES = {
+    "calendars",
+    "routing_offers",
+    "agent_presence_intervals",
+    "assignment_intervals",
+    "sla_events",
+    "queue_hour_stats",
+    "agent_hour_stats",
+    "metric_rollups",
+}
 
 
 async def test_a_supervisor_sets_up_queues_calendars_and_agents(center: Center) -> None:

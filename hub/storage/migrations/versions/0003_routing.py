@@ -87,6 +87,7 @@ def upgrade() -> None:
         op.add_column("conversations", column)
     for name in _CONVERSATION_INDEXES:
         op.create_index(f"ix_conversations_{name}", "conversations", [name], unique=False)
+    op.create_index("ix_conversations_waiting_order", "conversations", ["status", "priority", "enqueued_at", "id"])
 
     op.create_table(
         "routing_offers",
@@ -129,6 +130,7 @@ def upgrade() -> None:
         "ix_agent_presence_intervals_agent_started", "agent_presence_intervals", ["agent_id", "started_at"]
     )
     op.create_index("ix_agent_presence_intervals_started_at", "agent_presence_intervals", ["started_at"])
+    op.create_index("ix_agent_presence_intervals_ended_at", "agent_presence_intervals", ["ended_at"])
     op.create_index(
         "uq_agent_presence_intervals_open",
         "agent_presence_intervals",
@@ -156,6 +158,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_assignment_intervals_agent_started", "assignment_intervals", ["agent_id", "started_at"])
     op.create_index("ix_assignment_intervals_started_at", "assignment_intervals", ["started_at"])
+    op.create_index("ix_assignment_intervals_ended_at", "assignment_intervals", ["ended_at"])
     op.create_index(
         "uq_assignment_intervals_open",
         "assignment_intervals",
@@ -183,12 +186,51 @@ def upgrade() -> None:
     )
     op.create_index("ix_sla_events_at", "sla_events", ["at"])
 
+    op.create_table(
+        "queue_hour_stats",
+        sa.Column("span_h", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("queue_id", _ID, nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("answered_within", sa.Integer(), nullable=False),
+        sa.Column("answer_wait_s", sa.Float(), nullable=False),
+        sa.Column("abandoned", sa.Integer(), nullable=False),
+        sa.Column("short_abandoned", sa.Integer(), nullable=False),
+        sa.Column("handled", sa.Integer(), nullable=False),
+        sa.Column("handle_s", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("span_h", "hour", "queue_id", name=op.f("pk_queue_hour_stats")),
+    )
+    op.create_table(
+        "agent_hour_stats",
+        sa.Column("span_h", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.DateTime(), nullable=False),
+        sa.Column("agent_id", _ID, nullable=False),
+        sa.Column("handled", sa.Integer(), nullable=False),
+        sa.Column("handle_s", sa.Float(), nullable=False),
+        sa.Column("available_s", sa.Float(), nullable=False),
+        sa.Column("handling_s", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("span_h", "hour", "agent_id", name=op.f("pk_agent_hour_stats")),
+    )
+    op.create_table(
+        "metric_rollups",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("settled_until", sa.DateTime(), nullable=True),
+        sa.Column("threshold_s", sa.Float(), nullable=False),
+        sa.Column("short_abandon_s", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_metric_rollups")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("metric_rollups")
+    op.drop_table("agent_hour_stats")
+    op.drop_table("queue_hour_stats")
     op.drop_table("sla_events")
     op.drop_table("assignment_intervals")
     op.drop_table("agent_presence_intervals")
     op.drop_table("routing_offers")
+    op.drop_index("ix_conversations_waiting_order", table_name="conversations")
     for name in _CONVERSATION_INDEXES:
         op.drop_index(f"ix_conversations_{name}", table_name="conversations")
     for column in _conversation_columns():
