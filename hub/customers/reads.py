@@ -36,8 +36,11 @@ def record_tx(conn: Connection, customer_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist")
     state = store.snapshot(row, store.load_contacts(conn, customer_id))
+    # An erased record keeps one placeholder identity (channel "erased") for its conversations; not shown.
     ids = conn.execute(
-        select(identities).where(identities.c.customer_id == customer_id).order_by(identities.c.id)
+        select(identities)
+        .where(identities.c.customer_id == customer_id, identities.c.channel != "erased")
+        .order_by(identities.c.id)
     ).all()
     seen = conn.execute(
         select(func.max(conversations.c.last_customer_message_at)).where(conversations.c.customer_id == customer_id)
