@@ -22,4 +22,10 @@ async def console(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "console.html", headers={"Cache-Control": "no-cache"})
 
 
+@routes.get("/wallboard")
+async def wallboard(request: web.Request) -> web.StreamResponse:
+    """The supervisors' live wallboard (its data API checks the role)."""
+    return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
+
+
 routes.static("/static/console", STATIC)
