@@ -149,7 +149,8 @@ async def run(args: argparse.Namespace) -> None:
     search_pool.shutdown()
 
     print()
-    print(f"reply decision, {len(model.intents)} intents, {len(index)} articles, {len(questions)} questions, one at a time")
+    print(f"reply decision, {len(model.intents)} intents, {len(index)} articles, {len(questions)} questions, "
+          "one at a time")
     print(line("decide (whole turn, no database)", total))
     for kind, samples in sorted(by_kind.items()):
         print(line(f"  answered by {kind}", samples))

@@ -86,7 +86,8 @@ class EmbeddedModel:
             return {}
         summary = self.classifier.summary
         metrics: dict[str, float | str] = {
-            "mode": summary.mode, "examples": summary.n_examples, "out_of_scope_examples": summary.n_out_of_scope_examples,
+            "mode": summary.mode, "examples": summary.n_examples,
+            "out_of_scope_examples": summary.n_out_of_scope_examples,
             "intents": summary.n_intents, "folds": summary.n_folds, "seconds": round(summary.seconds, 2),
             "held_out_accuracy": summary.held_out_accuracy,
             "held_out_calibration_error": summary.held_out_calibration_error,

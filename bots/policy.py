@@ -288,7 +288,8 @@ def screen(turn: Turn, reading: Reading, mood: Mood | None, content: BotContent 
                        content)
     words = says_not_helpful(reading.text)
     if words is not None:
-        details = {"words": words, "after": turn.memory.last_kind, "last_intent": turn.memory.last_intent,
+        details: dict[str, Any] = {"words": words, "after": turn.memory.last_kind,
+                                   "last_intent": turn.memory.last_intent,
                    "last_articles": list(turn.memory.last_articles)}
         return handoff(turn, NOT_HELPFUL, f"the customer said the answer did not help (“{words}”)", details, content)
     if config.handoff_on_complaint and mood is not None and _strong_complaint(mood, config):

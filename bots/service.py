@@ -63,7 +63,7 @@ class BotSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
-        """Read KEFU_BOT_TRAIN_MODE, _KB_MIN_SCORE, _UNSURE_LIMIT, _READY_TIMEOUT, _CONCURRENCY, _COMPLAINTS, _MODEL_CACHE."""
+        """Read KEFU_BOT_TRAIN_MODE, _KB_MIN_SCORE, _UNSURE_LIMIT, _READY_TIMEOUT, _CONCURRENCY, ... (docs/bot.md)."""
         e = os.environ if env is None else env
         values: dict[str, Any] = {}
         mode = e.get("KEFU_BOT_TRAIN_MODE", "").strip().lower()
@@ -138,7 +138,6 @@ class BotService:
             log.warning("bot versions %s were training when Kefu stopped; marked failed", interrupted)
         if not self.settings.bot_enabled:
             return
-        loop = asyncio.get_running_loop()
         if self.bot_settings.complaints:
             self._mood_ready = asyncio.ensure_future(self._prepare_detector())
         if await self.store.count_versions() == 0:
@@ -377,7 +376,8 @@ class BotService:
                                             self.bot_settings.model_cache)
                 while not work.done():
                     waiter = asyncio.ensure_future(updates.get())
-                    await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    pending: set[asyncio.Future[Any]] = {work, waiter}
+                    await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     if waiter.done():
                         fraction, note = waiter.result()
                         log.info("bot version %s: %3.0f%% %s", version_id, fraction * 100, note)

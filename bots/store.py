@@ -8,26 +8,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bots.content import BotContent, content_from_json, content_to_json
 from bots.policy import Memory
 from channels.base import utcnow
 from hub.domain import Conflict, DomainError, NotFound
-from hub.events import Bus, BotVersionChanged
+from hub.events import BotVersionChanged, Bus
 from hub.storage.bot_tables import BotActivation, BotConversation, BotVersion
 from hub.storage.database import Database
 from hub.storage.tables import Conversation, Customer, Message
 
-versions = BotVersion.__table__
-activations = BotActivation.__table__
-memories = BotConversation.__table__
-conversations = Conversation.__table__
-customers = Customer.__table__
-messages = Message.__table__
+versions = cast(Table, BotVersion.__table__)
+activations = cast(Table, BotActivation.__table__)
+memories = cast(Table, BotConversation.__table__)
+conversations = cast(Table, Conversation.__table__)
+customers = cast(Table, Customer.__table__)
+messages = cast(Table, Message.__table__)
 
 ENGINES = ("embedded", "rasa")
 STATUSES = ("new", "training", "ready", "failed")

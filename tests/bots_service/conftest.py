@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bots.service import BOT_SERVICE as BOT, BotService
+from bots.service import BOT_SERVICE as BOT
+from bots.service import BotService
 from hub.config import Settings
 from hub.keys import QUERIES
 from tests.support import next_frame

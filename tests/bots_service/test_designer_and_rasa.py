@@ -93,7 +93,8 @@ async def test_import_rasa_files_train_test_activate_and_roll_back(
 
 
 async def test_bad_imports_are_refused_with_the_place_of_the_mistake(designer: AgentSession) -> None:
-    status, body = await designer.post("/api/bot/versions", {"format": "rasa", "nlu": "version: \"3.1\"\nnlu:\n- intent: greet\n  exmples: |\n    - hi\n"})
+    misspelled = 'version: "3.1"\nnlu:\n- intent: greet\n  exmples: |\n    - hi\n'
+    status, body = await designer.post("/api/bot/versions", {"format": "rasa", "nlu": misspelled})
     assert status == 422 and "nlu.yml, line 3" in body["message"]
     status, body = await designer.post("/api/bot/versions", {"format": "kefu", "content": {"format": "kefu-bot"}})
     assert status == 422 and "$" in body["message"]
