@@ -290,7 +290,7 @@ def screen(turn: Turn, reading: Reading, mood: Mood | None, content: BotContent 
     if words is not None:
         details: dict[str, Any] = {"words": words, "after": turn.memory.last_kind,
                                    "last_intent": turn.memory.last_intent,
-                   "last_articles": list(turn.memory.last_articles)}
+                                   "last_articles": list(turn.memory.last_articles)}
         return handoff(turn, NOT_HELPFUL, f"the customer said the answer did not help (“{words}”)", details, content)
     if config.handoff_on_complaint and mood is not None and _strong_complaint(mood, config):
         what = f"{mood.category or 'complaint'}, severity {mood.severity or 'unknown'}"
