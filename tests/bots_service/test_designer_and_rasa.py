@@ -163,3 +163,33 @@ async def test_rasa_parse_mode_understands_and_kefu_answers(
     assert customer.conversation_id is not None
     await settled(bot_hub, customer.conversation_id)
     assert (await conversation(bot_hub, customer.conversation_id))["handoff_reason"].startswith("engine_failed")
+
+
+async def test_activation_from_another_process_takes_effect_at_the_next_message(
+    bot_hub: TestClient, designer: AgentSession, customer: ChatCustomer, bot_settings: Any
+) -> None:
+    import os
+    import sys
+
+    status, created = await designer.post("/api/bot/versions", {
+        "format": "rasa", "label": "English shop bot",
+        "nlu": (RASA_FIXTURES / "en" / "nlu.yml").read_text(encoding="utf-8"),
+        "domain": (RASA_FIXTURES / "en" / "domain.yml").read_text(encoding="utf-8"),
+    })
+    assert status == 201
+    version_id = created["version"]["id"]
+    assert (await trained(designer, version_id))["status"] == "ready"
+    assert (await customer.ask("hello"))["text"].startswith("Hi! I'm Kefu's assistant")
+
+    env = {**os.environ, "KEFU_DATA_DIR": str(bot_settings.data_dir),
+           "KEFU_DATABASE_URL": bot_settings.effective_database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "bot", "activate", str(version_id), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == f"bot version {version_id} is active (was 1)"
+
+    status, content = await designer.get(f"/api/bot/versions/{version_id}/content")
+    [greet] = [r for r in content["content"]["responses"] if r["name"] == "utter_greet"]
+    assert (await customer.ask("hello"))["text"] in {v.get("text") for v in greet["variations"]}
