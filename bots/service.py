@@ -239,7 +239,11 @@ class BotService:
             log.debug("message %s in conversation %s: not the bot's turn (%s)", message_id, conversation_id,
                       ctx.status if ctx is not None else "gone")
             return None
-        turn = Turn(ctx.text, ctx.channel, ctx.memory, ctx.tier, seed=message_id)
+        memory = ctx.memory
+        if memory.last_kind == "handoff":
+            # the conversation came back to the bot (resolved, then reopened): start afresh
+            memory = Memory(language=memory.language, turns=memory.turns)
+        turn = Turn(ctx.text, ctx.channel, memory, ctx.tier, seed=message_id)
         version_id = ctx.active_version_id
         if version_id is None and self._starter is not None and not self._starter.done():
             await asyncio.wait({self._starter}, timeout=self.bot_settings.ready_timeout_s)

@@ -92,6 +92,24 @@ async def test_import_rasa_files_train_test_activate_and_roll_back(
     assert status == 200 and "退款" in exported["nlu"] and "utter_退款" in exported["domain"]
 
 
+async def test_untrained_versions_and_missing_history_are_refused(designer: AgentSession) -> None:
+    status, body = await designer.post("/api/bot/rollback")
+    assert status == 409 and body["error"] == "nothing_to_roll_back"
+    starter = (await designer.get("/api/bot/versions"))[1]["versions"][0]
+    status, created = await designer.post("/api/bot/versions", {
+        "format": "kefu", "content": {"format": "kefu-bot", "version": 1}, "train": False})
+    assert status == 201 and created["version"]["status"] == "new"
+    status, body = await designer.post(f"/api/bot/versions/{created['version']['id']}/activate")
+    assert status == 409 and body["error"] == "version_not_ready"
+    # content with fewer than two intents cannot be trained: the version says why
+    await designer.post(f"/api/bot/versions/{created['version']['id']}/train")
+    failed = await trained(designer, created["version"]["id"])
+    assert failed["status"] == "failed" and "at least two intents" in failed["error"]
+    status, body = await designer.get("/api/bot/versions/999")
+    assert status == 404
+    assert (await designer.get("/api/bot/versions"))[1]["active_version_id"] == starter["id"]
+
+
 async def test_bad_imports_are_refused_with_the_place_of_the_mistake(designer: AgentSession) -> None:
     misspelled = 'version: "3.1"\nnlu:\n- intent: greet\n  exmples: |\n    - hi\n'
     status, body = await designer.post("/api/bot/versions", {"format": "rasa", "nlu": misspelled})
