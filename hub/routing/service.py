@@ -16,14 +16,15 @@ from aiohttp import web
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
-from hub.actions import SYSTEM, Actions
-from hub.domain import Conflict, Presence
+from hub.actions import SYSTEM, Actions, Actor, agent_actor
+from hub.domain import Conflict, NotFound, Presence
 from hub.events import ConversationChanged, Event, InProcessBus, MessageQueued
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, PUSH
 from hub.routing import admin, upkeep, writes
 from hub.routing.changes import Ctx, Outcome
 from hub.routing.config import RoutingSettings
 from hub.routing.lifecycle import out_of_hours_notice
+from hub.routing.model import Presence as RoutingPresence
 from hub.routing.reads import RoutingReads
 from hub.routing.rollups import rollup_tx
 from hub.routing.store import load_calendars, load_queues
@@ -266,21 +267,15 @@ class RoutingService:
             await self.actions.add_note(conversation_id, actor, f"Transfer to {where}: {note}")
         self.wake()
 
-    async def _actor(self, agent_id: int) -> Any:
-        from hub.actions import agent_actor
-
+    async def _actor(self, agent_id: int) -> Actor:
         rows = await self.reads.agents(agent_id)
         return agent_actor(agent_id, rows[0]["role"])
 
     async def set_presence(self, agent_id: int, presence: Presence, reason: str) -> None:
         """Set an agent's presence with everything it implies (intervals, offers, requeues)."""
-        from hub.routing.model import Presence as RoutingPresence
-
         target = RoutingPresence(presence.value)
         outcome = await self._apply(lambda conn, ctx: upkeep.set_presence_tx(conn, agent_id, target, reason, ctx))
         if outcome.conflict is not None:
-            from hub.domain import NotFound
-
             raise NotFound(f"agent {agent_id} does not exist")
         self.wake()
 
