@@ -238,7 +238,10 @@ async def page(conn: AsyncConnection, customer_id: int, query: TimelineQuery) ->
 async def timeline(db: Database, customer_id: int, query: TimelineQuery) -> dict[str, Any]:
     """A page of one customer's timeline, or NotFound."""
     async with db.read() as conn:
-        found = (await conn.execute(select(customers.c.id).where(customers.c.id == customer_id))).first()
-        if found is None:
-            raise NotFound(f"customer {customer_id} does not exist")
-        return await page(conn, customer_id, query)
+        result = await page(conn, customer_id, query)
+        # Only an empty page needs to ask whether the customer exists at all.
+        if not result["items"]:
+            found = (await conn.execute(select(customers.c.id).where(customers.c.id == customer_id))).first()
+            if found is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+        return result
