@@ -74,6 +74,10 @@ async def inbox(request: web.Request) -> web.Response:
         limit = min(500, max(1, int(request.query.get("limit", "200"))))
     except ValueError as exc:
         raise DomainError("'limit' must be a number", code="invalid_field") from exc
+    snoozed = request.query.get("snoozed", "0")
+    if snoozed not in ("0", "1"):
+        raise DomainError("'snoozed' must be 0 or 1", code="invalid_field")
+    now = request.app[CONSOLE_WRITES].clock()
     agent = current_agent(request)
     db = request.app[DATABASE]
     async with db.read() as conn:
@@ -86,6 +90,11 @@ async def inbox(request: web.Request) -> web.Response:
                 query = query.where(conversations.c.channel == channel)
             if priority:
                 query = query.where(conversations.c.priority == priority)
+            if snoozed == "1":
+                query = query.where(conversations.c.snoozed_until > now)
+            else:
+                # Snoozed conversations stay out of the way until their time comes.
+                query = query.where(or_(conversations.c.snoozed_until.is_(None), conversations.c.snoozed_until <= now))
             if label:
                 # JSON list stored as text on both databases; the quotes make it match a whole label.
                 query = query.where(cast(conversations.c.labels, String).like(f'%"{label}"%'))
@@ -312,7 +321,11 @@ async def wallboard(request: web.Request) -> web.Response:
     now = routing.clock()
     start = _day_start(now)
     figures = await queue_metrics(
-        routing.db, start, now + timedelta(seconds=1), now, routing.settings.sla_threshold_s,
+        routing.db,
+        start,
+        now + timedelta(seconds=1),
+        now,
+        routing.settings.sla_threshold_s,
         routing.settings.short_abandon_s,
     )
     names = await routing.reads.queue_names()
@@ -322,7 +335,11 @@ async def wallboard(request: web.Request) -> web.Response:
             q: (float(avg) if avg is not None else None, int(n))
             for q, avg, n in (
                 await conn.execute(
-                    select(conversations.c.queue_id, func.avg(conversations.c.csat_score), func.count(conversations.c.csat_score))
+                    select(
+                        conversations.c.queue_id,
+                        func.avg(conversations.c.csat_score),
+                        func.count(conversations.c.csat_score),
+                    )
                     .where(conversations.c.resolved_at >= start, conversations.c.csat_score.is_not(None))
                     .group_by(conversations.c.queue_id)
                 )

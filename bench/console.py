@@ -48,13 +48,34 @@ def seed(db_path: Path, start: int, count: int, *, open_count: int, waiting: int
             ids = range(lo, hi)
             session.execute(
                 insert(Customer.__table__),
-                [{"id": i, "display_name": f"客户 {i}", "created_at": now, "updated_at": now,
-                  "tags": [], "attributes": {}, "lifecycle_stage": "customer", "tier": "standard"} for i in ids],
+                [
+                    {
+                        "id": i,
+                        "display_name": f"客户 {i}",
+                        "created_at": now,
+                        "updated_at": now,
+                        "tags": [],
+                        "attributes": {},
+                        "lifecycle_stage": "customer",
+                        "tier": "standard",
+                    }
+                    for i in ids
+                ],
             )
             session.execute(
                 insert(Identity.__table__),
-                [{"id": i, "customer_id": i, "channel": CHANNELS[i % 5], "address": f"addr-{i}", "verified": False,
-                  "opted_out": False, "created_at": now} for i in ids],
+                [
+                    {
+                        "id": i,
+                        "customer_id": i,
+                        "channel": CHANNELS[i % 5],
+                        "address": f"addr-{i}",
+                        "verified": False,
+                        "opted_out": False,
+                        "created_at": now,
+                    }
+                    for i in ids
+                ],
             )
             rows = []
             for i in ids:
@@ -66,15 +87,30 @@ def seed(db_path: Path, start: int, count: int, *, open_count: int, waiting: int
                 else:
                     status, assignee = "resolved", agent_ids[k % len(agent_ids)]
                 created = now - timedelta(minutes=(count - k) % 10_000)
-                rows.append({
-                    "id": i, "customer_id": i, "identity_id": i, "channel": CHANNELS[i % 5], "status": status,
-                    "priority": "normal", "queue_id": 1, "assignee_id": assignee, "labels": ["vip"] if i % 50 == 0 else [],
-                    "last_seq": 1, "unread_count": 1 if status != "resolved" else 0, "last_message_preview": "你好，我的订单呢？",
-                    "created_at": created, "updated_at": created, "enqueued_at": created, "last_message_at": created,
-                    "assigned_at": created + timedelta(seconds=20) if assignee else None,
-                    "resolved_at": created + timedelta(minutes=5) if status == "resolved" else None,
-                    "required_skills": [], "declined_by": {},
-                })
+                rows.append(
+                    {
+                        "id": i,
+                        "customer_id": i,
+                        "identity_id": i,
+                        "channel": CHANNELS[i % 5],
+                        "status": status,
+                        "priority": "normal",
+                        "queue_id": 1,
+                        "assignee_id": assignee,
+                        "labels": ["vip"] if i % 50 == 0 else [],
+                        "last_seq": 1,
+                        "unread_count": 1 if status != "resolved" else 0,
+                        "last_message_preview": "你好，我的订单呢？",
+                        "created_at": created,
+                        "updated_at": created,
+                        "enqueued_at": created,
+                        "last_message_at": created,
+                        "assigned_at": created + timedelta(seconds=20) if assignee else None,
+                        "resolved_at": created + timedelta(minutes=5) if status == "resolved" else None,
+                        "required_skills": [],
+                        "declined_by": {},
+                    }
+                )
             session.execute(insert(Conversation.__table__), rows)
         session.commit()
     engine.dispose()
@@ -88,10 +124,23 @@ def add_agents(db_path: Path, n: int) -> list[int]:
     with Session(engine) as session:
         session.execute(
             insert(Agent.__table__),
-            [{"id": i, "name": f"Agent {i}", "email": f"a{i}@bench.example", "password_hash": pw,
-              "role": (Role.SUPERVISOR if i == 1 else Role.AGENT).value, "presence": "available" if i > 1 else "offline",
-              "skills": [], "languages": [], "capacity": {"chat": 3, "email": 5}, "active": True, "created_at": now,
-              "missed_offers_in_a_row": 0} for i in range(1, n + 2)],
+            [
+                {
+                    "id": i,
+                    "name": f"Agent {i}",
+                    "email": f"a{i}@bench.example",
+                    "password_hash": pw,
+                    "role": (Role.SUPERVISOR if i == 1 else Role.AGENT).value,
+                    "presence": "available" if i > 1 else "offline",
+                    "skills": [],
+                    "languages": [],
+                    "capacity": {"chat": 3, "email": 5},
+                    "active": True,
+                    "created_at": now,
+                    "missed_offers_in_a_row": 0,
+                }
+                for i in range(1, n + 2)
+            ],
         )
         session.commit()
     engine.dispose()
@@ -154,8 +203,12 @@ async def first_load(base: str) -> float:
 
 
 async def inbox_p99(base: str, requests: int) -> tuple[float, float]:
-    paths = ["/api/console/inbox?status=queued", "/api/console/inbox?status=assigned", "/api/console/inbox?label=vip",
-             "/api/console/inbox"]
+    paths = [
+        "/api/console/inbox?status=queued",
+        "/api/console/inbox?status=assigned",
+        "/api/console/inbox?label=vip",
+        "/api/console/inbox",
+    ]
     times = []
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
         await login(s, base)
@@ -218,8 +271,10 @@ async def main() -> None:
     print(f"seeded {args.open:,} open conversations ({args.waiting:,} waiting) in {time.perf_counter() - t0:.1f} s")
 
     load = await run_phase(db, tmp, port, lambda base, pid: first_load(base))
-    print(f"first load (HTML + {len(MODULES)} modules + inbox) with {args.open:,} open: {load * 1000:.0f} ms median "
-          f"(target <= 1000 ms)")
+    print(
+        f"first load (HTML + {len(MODULES)} modules + inbox) with {args.open:,} open: {load * 1000:.0f} ms median "
+        f"(target <= 1000 ms)"
+    )
 
     t0 = time.perf_counter()
     seed(db, args.open + 1, args.total - args.open, open_count=0, waiting=0, agent_ids=agent_ids)
@@ -229,10 +284,14 @@ async def main() -> None:
         return await inbox_p99(base, args.requests), await wallboard_cpu(base, pid, args.seconds)
 
     (median, p99), (cpu, wb) = await run_phase(db, tmp, port, both)
-    print(f"inbox API with {args.total:,} conversations: median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
-          f"over {args.requests} requests (target p99 <= 50 ms)")
-    print(f"wallboard every 2 s, {args.agents} agents, {args.waiting:,} waiting, {args.total:,} conversations: "
-          f"server CPU {cpu * 100:.1f}% of one core, request median {wb * 1000:.0f} ms (target < 20%)")
+    print(
+        f"inbox API with {args.total:,} conversations: median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+        f"over {args.requests} requests (target p99 <= 50 ms)"
+    )
+    print(
+        f"wallboard every 2 s, {args.agents} agents, {args.waiting:,} waiting, {args.total:,} conversations: "
+        f"server CPU {cpu * 100:.1f}% of one core, request median {wb * 1000:.0f} ms (target < 20%)"
+    )
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ class ConsoleWrites:
 
         row = await self.db.run_write(tx)
         change = "+".join(sorted(values))
-        await self._publish([ConversationChanged(conversation_id, row.customer_id, row.status, row.assignee_id, change)])
+        await self._publish(
+            [ConversationChanged(conversation_id, row.customer_id, row.status, row.assignee_id, change)]
+        )
 
     async def mentioned(self, conversation_id: int, message_id: int, agent_ids: list[int], by_agent_id: int) -> None:
         """Tell mentioned agents (nothing to store: the note itself is the record)."""
@@ -122,8 +124,14 @@ class ConsoleWrites:
             return int(
                 conn.execute(
                     insert(canned).returning(canned.c.id),
-                    {"shortcut": shortcut, "title": title, "text": text, "created_by": agent_id,
-                     "created_at": now, "updated_at": now},
+                    {
+                        "shortcut": shortcut,
+                        "title": title,
+                        "text": text,
+                        "created_by": agent_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                 ).scalar_one()
             )
 
@@ -139,9 +147,13 @@ class ConsoleWrites:
         now = self.clock()
 
         def tx(conn: Connection) -> None:
-            if "shortcut" in values and conn.execute(
-                select(canned.c.id).where(canned.c.shortcut == values["shortcut"], canned.c.id != canned_id)
-            ).first() is not None:
+            if (
+                "shortcut" in values
+                and conn.execute(
+                    select(canned.c.id).where(canned.c.shortcut == values["shortcut"], canned.c.id != canned_id)
+                ).first()
+                is not None
+            ):
                 raise Conflict("that shortcut is taken", code="shortcut_taken")
             done = conn.execute(update(canned).where(canned.c.id == canned_id).values(**values, updated_at=now))
             if done.rowcount == 0:

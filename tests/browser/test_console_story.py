@@ -1,5 +1,6 @@
 """In Chromium: an offer rings, the agent accepts, replies, notes, transfers; the colleague resolves.
 A supervisor's wallboard counts the conversation while it waits and after it is answered."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -65,8 +66,11 @@ async def test_offer_accept_reply_note_transfer_resolve_and_wallboard(
             f"/api/agents/{agent_id}/routing", json={"queue_ids": [queue_id]}, headers={"X-CSRF-Token": boss.csrf}
         )
         assert resp.status == 200, await resp.text()
-    await boss.client.post("/api/canned-responses", json={"shortcut": "hi", "title": "Hello", "text": "您好 {{customer.name}}！"},
-                           headers={"X-CSRF-Token": boss.csrf})
+    await boss.client.post(
+        "/api/canned-responses",
+        json={"shortcut": "hi", "title": "Hello", "text": "您好 {{customer.name}}！"},
+        headers={"X-CSRF-Token": boss.csrf},
+    )
     base = str(hub.make_url("")).rstrip("/")
 
     wall_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})

@@ -1,4 +1,5 @@
 """The console's API: filtered inbox, labels/priority/snooze, @mentions, canned responses, wallboard."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,7 +34,9 @@ async def test_inbox_filters_labels_priority_and_snooze(hub: TestClient, login_a
     status, body = await mei.get("/api/console/inbox?channel=telegram")
     assert [c["channel"] for c in body["conversations"]] == ["telegram"]
 
-    status, body = await patch(mei, f"/api/conversations/{sms}/meta", {"labels": ["vip", " vip", "shipping"], "priority": "high"})
+    status, body = await patch(
+        mei, f"/api/conversations/{sms}/meta", {"labels": ["vip", " vip", "shipping"], "priority": "high"}
+    )
     assert status == 200, body
     assert body["conversation"]["labels"] == ["vip", "shipping"] and body["conversation"]["priority"] == "high"
     status, body = await mei.get("/api/console/inbox?label=vip")
@@ -42,8 +45,12 @@ async def test_inbox_filters_labels_priority_and_snooze(hub: TestClient, login_a
     assert [c["id"] for c in body["conversations"]] == [sms]
     status, body = await patch(mei, f"/api/conversations/{sms}/meta", {"snoozed_until": "2999-01-01T09:00:00+08:00"})
     assert status == 200 and body["conversation"]["snoozed_until"].startswith("2999-01-01T01:00")
+    status, body = await mei.get("/api/console/inbox?status=queued")
+    assert sms not in [c["id"] for c in body["conversations"]]
+    status, body = await mei.get("/api/console/inbox?status=queued&snoozed=1")
+    assert [c["id"] for c in body["conversations"]] == [sms]
 
-    for query in ("channel=fax", "status=sleeping", "priority=meh", "limit=x", 'label=a"b'):
+    for query in ("channel=fax", "status=sleeping", "priority=meh", "limit=x", 'label=a"b', "snoozed=maybe"):
         status, body = await mei.get(f"/api/console/inbox?{query}")
         assert status == 400 and body["error"] == "invalid_field", query
     bad = [
@@ -71,7 +78,9 @@ async def test_a_mentioned_colleague_gets_a_push_notice(hub: TestClient, login_a
     ws = await wang.client.ws_connect("/api/ws")
     await next_frame(ws, "hello")
     conv = await customer_writes(hub, "+15550003", "need help", "e3")
-    status, body = await mei.post(f"/api/conversations/{conv}/mention-notes", {"text": "@wang.fang can you check this?"})
+    status, body = await mei.post(
+        f"/api/conversations/{conv}/mention-notes", {"text": "@wang.fang can you check this?"}
+    )
     assert status == 201 and body["mentioned"] == [wang.agent_id] and body["message"]["direction"] == "note"
     await hub.app[BUS].drain()
     frame = await next_frame(ws, "mention")
@@ -91,7 +100,8 @@ async def test_canned_responses_crud_and_bad_input(hub: TestClient, login_as: An
     mei = await login_as("mei@example.com")
     boss = await login_as("boss@example.com")
     status, body = await mei.post(
-        "/api/canned-responses", {"shortcut": "hi", "title": "Greeting", "text": "您好 {{customer.name}}，有什么可以帮您？"}
+        "/api/canned-responses",
+        {"shortcut": "hi", "title": "Greeting", "text": "您好 {{customer.name}}，有什么可以帮您？"},
     )
     assert status == 201, body
     canned_id = body["canned_response"]["id"]
@@ -135,7 +145,8 @@ async def test_wallboard_and_series_for_supervisors_only(hub: TestClient, login_
     for query in ("bucket=week", "span=0", "span=x", "bucket=day&span=500"):
         status, body = await boss.get(f"/api/console/series?{query}")
         assert status == 400, query
-    status, body = await mei.get(f"/api/console/customers/{(await mei.get(f'/api/conversations/{conv}'))[1]['conversation']['customer_id']}/conversations")
+    customer_id = (await mei.get(f"/api/conversations/{conv}"))[1]["conversation"]["customer_id"]
+    status, body = await mei.get(f"/api/console/customers/{customer_id}/conversations")
     assert status == 200 and [c["id"] for c in body["conversations"]] == [conv]
     status, body = await mei.get("/api/console/customers/99999/conversations")
     assert status == 404

@@ -4,6 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,9 +28,7 @@ def upgrade() -> None:
         sa.Column("created_by", _ID, nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["agents.id"], name=op.f("fk_canned_responses_created_by_agents")
-        ),
+        sa.ForeignKeyConstraint(["created_by"], ["agents.id"], name=op.f("fk_canned_responses_created_by_agents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_responses")),
         sa.UniqueConstraint("shortcut", name=op.f("uq_canned_responses_shortcut")),
     )
