@@ -184,18 +184,20 @@ async def mail_hub(
     yield await aiohttp_client(create_app(settings, extra_channels=[EmailChannel(config)]))
 
 
-async def mail_kefu(hub: TestClient, subject: str, body: str) -> None:
+async def mail_kefu(hub: TestClient, subject: str, body: str, in_reply_to: str | None = None) -> None:
     msg = EmailMessage()
     msg["From"] = "Anna Berg <anna@example.se>"
     msg["To"] = "support@kefu.test"
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="example.se")
+    if in_reply_to:
+        msg["In-Reply-To"] = msg["References"] = in_reply_to
     msg.set_content(body)
     host, port = hub.app[CHANNELS]["email"].listen_address  # type: ignore[attr-defined]
     await aiosmtplib.send(msg, hostname=host, port=port, timeout=10)
 
 
-def _mail_parts(raw: bytes) -> tuple[str, str]:
+def _mail_parts(raw: bytes) -> tuple[str, str, str]:
     message = email.message_from_bytes(raw)
     plain = html = ""
     for part in message.walk():
@@ -203,7 +205,7 @@ def _mail_parts(raw: bytes) -> tuple[str, str]:
             plain = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
         elif part.get_content_type() == "text/html":
             html = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-    return plain, html
+    return plain, html, message["Message-ID"]
 
 
 async def test_an_email_customer_rates_on_the_linked_page(
@@ -216,18 +218,25 @@ async def test_an_email_customer_rates_on_the_linked_page(
     conversation_id = record["customer"]["conversations"][0]["id"]
     await serve_and_resolve(agent, conversation_id, "Yes, it is attached to your order page now.")
 
-    async def question_mail() -> Any:
+    async def mail_with(text: str) -> Any:
         for envelope in smtp_sink.received:
-            plain, html = _mail_parts(envelope_text(envelope))
-            if "Rate us here" in plain:
-                return plain, html
+            plain, html, message_id = _mail_parts(envelope_text(envelope))
+            if text in plain:
+                return plain, html, message_id
         return None
 
-    plain, html = await until(question_mail)
+    plain, html, question_id = await until(lambda: mail_with("Rate us here"))
     link = re.search(r"https?://\S+/csat/([\w-]+)", plain)
     assert link is not None
     path = f"/csat/{link.group(1)}"
     assert f'{path}?score=5"' in html and "5 · Excellent" in html
+
+    # Answering the question mail with a number is a rating too (threaded by In-Reply-To).
+    await mail_kefu(mail_hub, "Re: Invoice question", "3\n\n> How would you rate the help you got?",
+                    in_reply_to=question_id)
+    thanks, _, _ = await until(lambda: mail_with("Thank you for your rating!"))
+    assert f"Want to add a comment? {link.group(0)}" in thanks
+    assert (await conversation(agent, conversation_id))["conversation"]["status"] == "resolved"
 
     page = await mail_hub.get(f"{path}?score=5")
     text = await page.text()
