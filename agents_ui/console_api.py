@@ -71,7 +71,7 @@ async def inbox(request: web.Request) -> web.Response:
     if label is not None and (len(label) > 40 or '"' in label):
         raise DomainError("'label' is at most 40 characters, without quotes", code="invalid_field")
     try:
-        limit = min(500, max(1, int(request.query.get("limit", "200"))))
+        limit = min(500, max(1, int(request.query.get("limit", "100"))))
     except ValueError as exc:
         raise DomainError("'limit' must be a number", code="invalid_field") from exc
     snoozed = request.query.get("snoozed", "0")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.storage.tables import Base, Id, UTCDateTime
+from hub.storage.tables import Base, Conversation, Id, UTCDateTime
 
 
 class CannedResponse(Base):
@@ -21,3 +21,8 @@ class CannedResponse(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_conversations = Conversation.__table__
+# The console's Waiting list: oldest first within a status, read straight off the index (no sort).
+Index("ix_conversations_status_enqueued", _conversations.c.status, _conversations.c.enqueued_at, _conversations.c.id)

@@ -1,4 +1,4 @@
-"""Agent console: canned responses.
+"""Agent console: canned responses and an index for the Waiting list.
 
 Revision ID: 0007
 Revises: 0006
@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_responses")),
         sa.UniqueConstraint("shortcut", name=op.f("uq_canned_responses_shortcut")),
     )
+    op.create_index("ix_conversations_status_enqueued", "conversations", ["status", "enqueued_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversations_status_enqueued", table_name="conversations")
     op.drop_table("canned_responses")
