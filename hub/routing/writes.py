@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, select, update
 
 from hub.domain import Conflict, Forbidden, NotFound
 from hub.events import ConversationChanged, Event, OfferEnded, OfferMade
@@ -156,8 +156,7 @@ def plan_tx(conn: Connection, ctx: Ctx) -> Outcome:
         batch: list[Any] = []
         further: list[tuple[str, bool, tuple[datetime, int] | None]] = []
         for priority, key_account, after in pending:
-            query = waiting_query(room, priority, key_account, after).limit(page_size)
-            rows = conn.execute(query.with_for_update(skip_locked=True, of=conversations)).all()
+            rows = conn.execute(waiting_query(room, priority, key_account, after).limit(page_size)).all()
             pages += 1
             # A row whose priority changed between two reads could come twice: plan it once.
             batch += [r for r in rows if r.id not in customers]
@@ -169,7 +168,27 @@ def plan_tx(conn: Connection, ctx: Ctx) -> Outcome:
         pool = _after(pool, planned, now)
         room = _room(pool.values(), queues)
         pending = further
-    return _persist(conn, decisions, customers, ctx)
+    return _persist(conn, _still_waiting(conn, decisions), customers, ctx)
+
+
+def _still_waiting(conn: Connection, decisions: list[OfferDecision]) -> list[OfferDecision]:
+    """Keep the decisions whose conversation is still waiting with nothing ringing, and lock those rows.
+
+    The backlog was read without locks (locking every row read would write to thousands of tuples per
+    pass); only what is about to be offered is locked, skipping rows another hub process holds.
+    """
+    if not decisions or conn.dialect.name == "sqlite":
+        return decisions  # the single writer already excludes everyone else
+    ids = [d.conversation_id for d in decisions]
+    ringing = exists().where(offers.c.conversation_id == conversations.c.id)
+    free = set(
+        conn.execute(
+            select(conversations.c.id)
+            .where(conversations.c.id.in_(ids), conversations.c.status == ConversationStatus.QUEUED.value, ~ringing)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    return [d for d in decisions if d.conversation_id in free]
 
 
 def _room(pool: Any, queues: dict[int, QueueConfig]) -> set[tuple[int, str]]:

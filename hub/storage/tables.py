@@ -63,6 +63,8 @@ class Customer(Base):
     """One person or company, whatever channel they use."""
 
     __tablename__ = "customers"
+    # Routing serves key accounts first: it looks them up by tier.
+    __table_args__ = (Index("ix_customers_tier", "tier"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))

@@ -88,6 +88,7 @@ def upgrade() -> None:
     for name in _CONVERSATION_INDEXES:
         op.create_index(f"ix_conversations_{name}", "conversations", [name], unique=False)
     op.create_index("ix_conversations_waiting_order", "conversations", ["status", "priority", "enqueued_at", "id"])
+    op.create_index("ix_customers_tier", "customers", ["tier"])
 
     op.create_table(
         "routing_offers",
@@ -230,6 +231,7 @@ def downgrade() -> None:
     op.drop_table("assignment_intervals")
     op.drop_table("agent_presence_intervals")
     op.drop_table("routing_offers")
+    op.drop_index("ix_customers_tier", table_name="customers")
     op.drop_index("ix_conversations_waiting_order", table_name="conversations")
     for name in _CONVERSATION_INDEXES:
         op.drop_index(f"ix_conversations_{name}", table_name="conversations")
