@@ -6,6 +6,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
@@ -219,6 +220,10 @@ async def import_job(request: web.Request) -> web.Response:
     return web.json_response({"job": await request.app[CUSTOMERS].imports.job(request.match_info["job"][:32])})
 
 
+def _csv_text(header: list[str], records: list[dict[str, Any]]) -> str:
+    return "".join(export_lines(header, records))
+
+
 @routes.get("/api/customer-export")
 @requires(Role.SUPERVISOR)
 async def export_customers(request: web.Request) -> web.StreamResponse:
@@ -247,7 +252,7 @@ async def export_customers(request: web.Request) -> web.StreamResponse:
         after = page[-1]["id"]
         if tag is not None:
             page = [r for r in page if tag in {t.casefold() for t in r["tags"]}]
-        text = await loop.run_in_executor(None, lambda p=page: "".join(export_lines(header, p)))
+        text = await loop.run_in_executor(None, _csv_text, header, page)
         await response.write(text.encode())
     await response.write_eof()
     return response

@@ -26,12 +26,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Table, insert
 
 from hub.config import Settings
 from hub.domain import Role
@@ -62,7 +62,11 @@ def seed_tx(conn: Connection, messages: int, others: int, seed: int = 7) -> int:
     """Write the customers, conversations, messages and log rows; returns the target customer's id."""
     rng = random.Random(seed)
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    customer_rows, identity_rows, conv_rows, message_rows, event_rows = [], [], [], [], []
+    customer_rows: list[dict[str, Any]] = []
+    identity_rows: list[dict[str, Any]] = []
+    conv_rows: list[dict[str, Any]] = []
+    message_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
     ids = {"conversation": 0, "message": 0, "identity": 0}
     plan = [(1, messages, 40)] + [(2 + i, messages // max(1, others), 4) for i in range(others)]
     for customer_id, count, conversations in plan:
@@ -125,7 +129,7 @@ def seed_tx(conn: Connection, messages: int, others: int, seed: int = 7) -> int:
     for table, rows in ((Customer, customer_rows), (Identity, identity_rows), (Conversation, conv_rows),
                         (Message, message_rows), (CustomerEvent, event_rows)):
         for chunk in range(0, len(rows), 2000):
-            conn.execute(insert(table.__table__), rows[chunk : chunk + 2000])
+            conn.execute(insert(cast(Table, table.__table__)), rows[chunk : chunk + 2000])
     return 1
 
 

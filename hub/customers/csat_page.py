@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from hub.customers.csat import LABELS, MAX_COMMENT, SCORES, Rating
 from hub.customers.keys import CUSTOMERS
@@ -13,7 +13,7 @@ from hub.domain import DomainError
 from hub.http import read_json
 from hub.storage.customer_tables import CsatRequest
 
-csat = CsatRequest.__table__
+csat = cast(Table, CsatRequest.__table__)
 routes = web.RouteTableDef()
 
 _TEXT = {

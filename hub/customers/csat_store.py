@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, exists, insert, select, update
+from sqlalchemy import Connection, Table, and_, exists, insert, select, update
 
 from channels.base import InboundMessage
 from hub.customers import store
@@ -14,11 +14,11 @@ from hub.domain import Conflict, NotFound
 from hub.storage.customer_tables import CsatRequest
 from hub.storage.tables import Conversation, Customer, Identity, Message
 
-csat = CsatRequest.__table__
-conversations = Conversation.__table__
-customers = Customer.__table__
-identities = Identity.__table__
-messages = Message.__table__
+csat = cast(Table, CsatRequest.__table__)
+conversations = cast(Table, Conversation.__table__)
+customers = cast(Table, Customer.__table__)
+identities = cast(Table, Identity.__table__)
+messages = cast(Table, Message.__table__)
 
 WAITING, ASKED, ANSWERED, CANCELLED = "waiting", "asked", "answered", "cancelled"
 # Resolutions that earn a question: an agent or the bot resolved it, or routing closed it after the

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from hub.customers import store
 from hub.customers.attributes import AttributeDef
@@ -21,7 +22,7 @@ from hub.storage.database import Database
 
 log = logging.getLogger(__name__)
 
-jobs = CustomerImportJob.__table__
+jobs = cast(Table, CustomerImportJob.__table__)
 RUNNING = ("parsing", "importing")
 # A running job whose row has not moved for this long was left behind by a process that stopped.
 STALE_AFTER = timedelta(minutes=5)
@@ -161,7 +162,7 @@ class CustomerImports:
             for start in range(0, len(parsed.rows), self.batch_size):
                 batch = parsed.rows[start : start + self.batch_size]
                 now = self.clock()
-                outcome = await self.db.run_write(lambda conn, b=batch, t=now: batch_tx(conn, job_id, b, actor, t))
+                outcome = await self.db.run_write(partial(batch_tx, job_id=job_id, rows=batch, actor=actor, now=now))
                 await self.bus.publish(CustomersImported(job_id, outcome.customer_ids, outcome.done, outcome.total))
             await self._set(job_id, state="done", finished_at=self.clock())
         except asyncio.CancelledError:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, String, and_, cast, delete, insert, not_, select, update
+from sqlalchemy import Connection, String, Table, and_, delete, insert, not_, select, update
+from sqlalchemy import cast as sql_cast
 
 from hub.customers import store
 from hub.customers.reads import record_tx
@@ -20,15 +21,15 @@ from hub.storage.bot_tables import BotConversation
 from hub.storage.customer_tables import CsatRequest, CustomerContact
 from hub.storage.tables import Conversation, Customer, CustomerEvent, Identity, Message, Offer
 
-customers = Customer.__table__
-identities = Identity.__table__
-conversations = Conversation.__table__
-messages = Message.__table__
-events_log = CustomerEvent.__table__
-contacts = CustomerContact.__table__
-csat = CsatRequest.__table__
-bot_memory = BotConversation.__table__
-offers = Offer.__table__
+customers = cast(Table, Customer.__table__)
+identities = cast(Table, Identity.__table__)
+conversations = cast(Table, Conversation.__table__)
+messages = cast(Table, Message.__table__)
+events_log = cast(Table, CustomerEvent.__table__)
+contacts = cast(Table, CustomerContact.__table__)
+csat = cast(Table, CsatRequest.__table__)
+bot_memory = cast(Table, BotConversation.__table__)
+offers = cast(Table, Offer.__table__)
 
 Export = Callable[[Connection, int], Any]
 Erase = Callable[[Connection, int], None]
@@ -214,7 +215,7 @@ def _files_only_here(conn: Connection, hashes: set[str], conv_ids: list[int]) ->
             select(messages.c.id)
             .where(
                 not_(messages.c.conversation_id.in_(conv_ids or [-1])),
-                cast(messages.c.attachments, String).contains(digest, autoescape=True),
+                sql_cast(messages.c.attachments, String).contains(digest, autoescape=True),
             )
             .limit(1)
         ).first()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from hub.customers import store
 from hub.customers.history import Change, changes_in, matches
@@ -14,8 +14,8 @@ from hub.storage.customer_tables import CsatRequest
 from hub.storage.database import Database
 from hub.storage.tables import Conversation
 
-conversations = Conversation.__table__
-csat = CsatRequest.__table__
+conversations = cast(Table, Conversation.__table__)
+csat = cast(Table, CsatRequest.__table__)
 customers = store.customers
 identities = store.identities
 events_log = store.events_log

@@ -99,9 +99,8 @@ def install(app: web.Application, settings: CustomerSettings | None = None) -> C
 
     settings = settings or CustomerSettings.from_env()
     actions = app[ACTIONS]
-    csat = CsatService(
-        app[DATABASE], app[BUS], actions, app[CHANNELS], settings, _public_url(app), actions.clock
-    )
+    channels = app[CHANNELS]
+    csat = CsatService(app[DATABASE], app[BUS], actions, channels, settings, _public_url(app), actions.clock)
     service = CustomersService(app[DATABASE], app[BUS], actions.clock, settings, actions.attachments, csat)
     app[CUSTOMERS] = service
     app[BUS].subscribe(csat.on_event, name="csat")

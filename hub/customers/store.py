@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, delete, func, insert, select, update
 
 from hub.customers.attributes import AttributeDef
 from hub.customers.fields import RecordChanges
@@ -14,11 +14,11 @@ from hub.domain import Conflict, NotFound
 from hub.storage.customer_tables import CustomerAttributeDef, CustomerContact
 from hub.storage.tables import Customer, CustomerEvent, Identity
 
-customers = Customer.__table__
-identities = Identity.__table__
-events_log = CustomerEvent.__table__
-contacts = CustomerContact.__table__
-attribute_defs = CustomerAttributeDef.__table__
+customers = cast(Table, Customer.__table__)
+identities = cast(Table, Identity.__table__)
+events_log = cast(Table, CustomerEvent.__table__)
+contacts = cast(Table, CustomerContact.__table__)
+attribute_defs = cast(Table, CustomerAttributeDef.__table__)
 
 # Record field -> customers column; emails, phones and attributes are assembled separately.
 SNAPSHOT_COLUMNS = {

@@ -11,19 +11,19 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, Table, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain import DomainError, NotFound
 from hub.storage.database import Database
 from hub.storage.tables import Conversation, Customer, CustomerEvent, Message
 
-events_log = CustomerEvent.__table__
-messages = Message.__table__
-conversations = Conversation.__table__
-customers = Customer.__table__
+events_log = cast(Table, CustomerEvent.__table__)
+messages = cast(Table, Message.__table__)
+conversations = cast(Table, Conversation.__table__)
+customers = cast(Table, Customer.__table__)
 
 KINDS = ("customer", "bot", "agent", "system", "note", "state", "record", "csat", "complaint", "routing", "other")
 MESSAGE_EVENTS = ("message.received", "message.sent", "note.added")
