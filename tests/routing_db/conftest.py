@@ -16,6 +16,7 @@ from hub.config import Settings
 from hub.domain import Role
 from hub.keys import ACTIONS, BUS
 from hub.routing.service import ROUTING_SERVICE, RoutingService
+from tests.browser.conftest import browser  # noqa: F401  (Chromium, for the widget story)
 from tests.support import AgentSession, add_agent, login, next_frame
 
 # A Monday morning in Shanghai: 10:00 local.

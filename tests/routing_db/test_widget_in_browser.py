@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401  (the fixture)
 from tests.routing_db.conftest import Center
 
 pytestmark = pytest.mark.browser
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.browser
 async def test_the_widget_shows_the_place_in_line_and_the_closed_notice(
     center: Center,
     browser: Any,
-    database_url: str,  # noqa: F811
+    database_url: str,
 ) -> None:
     if "postgres" in database_url:
         pytest.skip("the browser story runs once, on the default SQLite store")
