@@ -295,15 +295,21 @@ class InProcessBus:
             if sub.task is None:
                 sub.task = asyncio.create_task(sub.run(), name=f"bus:{sub.name}")
 
-    async def stop(self) -> None:
-        """Let each worker finish its queue, then end it."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Let each worker finish its queue, then end it; a subscriber stuck past `timeout` is cancelled."""
         self._running = False
         for sub in self._subscribers:
             sub.queue.put_nowait(None)
+        running = {sub.task: sub for sub in self._subscribers if sub.task is not None}
+        if running:
+            _, stuck = await asyncio.wait(running, timeout=timeout)
+            for task in stuck:
+                # Shutdown must not hang on one subscriber waiting for something that will never come.
+                log.warning("subscriber %s did not finish within %.0f s; cancelled", running[task].name, timeout)
+                task.cancel()
+            await asyncio.gather(*stuck, return_exceptions=True)
         for sub in self._subscribers:
-            if sub.task is not None:
-                await sub.task
-                sub.task = None
+            sub.task = None
 
     async def drain(self) -> None:
         """Wait until every queued event has been handled (tests and shutdown)."""
