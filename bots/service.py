@@ -388,6 +388,9 @@ class BotService:
                         await self.store.report_progress(version_id, fraction, note)
                     else:
                         waiter.cancel()
+                while not updates.empty():  # lines reported just before the end, in order
+                    fraction, note = updates.get_nowait()
+                    log.info("bot version %s: %3.0f%% %s", version_id, fraction * 100, note)
                 metrics = work.result()
                 model_path = _model_name(record)
             else:
