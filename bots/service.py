@@ -325,6 +325,10 @@ class BotService:
 
     async def _apply(self, ctx: TurnContext, message_id: int, decision: Decision, version_id: int | None) -> None:
         conversation_id = ctx.conversation_id
+        if await self.store.status(conversation_id) != ConversationStatus.BOT.value:
+            # a person took over while the bot was thinking (a slow Rasa, say): the bot says nothing
+            log.debug("conversation %s left the bot during the turn; reply dropped", conversation_id)
+            return
         meta = {"bot": {"version_id": version_id, "answered_by": decision.details.get("answered_by"),
                         "intent": decision.details.get("intent"), "reply_to": message_id}}
         for said in decision.messages:

@@ -310,6 +310,12 @@ class BotStore:
             memory=Memory.from_json(row.memory), active_version_id=row.active,
         )
 
+    async def status(self, conversation_id: int) -> str | None:
+        """A conversation's status now (None if it is gone)."""
+        async with self.db.read() as conn:
+            return (await conn.execute(
+                select(conversations.c.status).where(conversations.c.id == conversation_id))).scalar()
+
     async def save_memory(self, conversation_id: int, memory: Memory, *, version_id: int | None,
                           message_id: int | None, handed_off: bool = False) -> None:
         """Remember this conversation's bot state (insert or update)."""
