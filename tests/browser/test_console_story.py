@@ -77,14 +77,13 @@ async def test_offer_accept_reply_note_transfer_resolve_and_wallboard(
     ana_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     ben_ctx = await browser.new_context(viewport={"width": 1024, "height": 768})
     wall, ana, ben = await wall_ctx.new_page(), await ana_ctx.new_page(), await ben_ctx.new_page()
-    # Ben is busy elsewhere: away, so the offer rings at Ana.
-    await hub.app[ROUTING_SERVICE].set_presence(ben_id, __import__("hub.domain").domain.Presence.AWAY, "test")
-
     await log_in(wall, base, "boss@example.com")
     await wall.goto(f"{base}/wallboard")
     await wall.locator("[data-tile=waiting] .value", has_text="0").wait_for()
     await log_in(ana, base, "ana@example.com")
     await log_in(ben, base, "ben@example.com")
+    # Ben is busy elsewhere: away (after his login, which makes an agent available), so the offer rings at Ana.
+    await hub.app[ROUTING_SERVICE].set_presence(ben_id, __import__("hub.domain").domain.Presence.AWAY, "test")
     await ana.select_option("#presence", "available")
     await hub.app[ROUTING_SERVICE].set_presence(ana_id, __import__("hub.domain").domain.Presence.AVAILABLE, "test")
 
