@@ -100,16 +100,17 @@ class ComplaintService:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks = []
+        # Anyone still waiting for a first detector gives up; the catch-up at the next start scores it.
+        self._ready.set()
         for pool in (self._score_pool, self._train_pool):
             if pool is not None:
                 # Never block the loop on a retrain in flight; its result is simply dropped.
-                pool.shutdown(wait=False, cancel_futures=True)
+                pool.shutdown(wait=False)
         self._score_pool = self._train_pool = None
 
-    async def ready(self) -> ActiveModel:
-        """The active model, once the first one is trained."""
+    async def ready(self) -> ActiveModel | None:
+        """The active model, once the first one is trained (None if the service stopped before that)."""
         await self._ready.wait()
-        assert self.model is not None
         return self.model
 
     # ---------------------------------------------------------------- the detector
@@ -176,6 +177,9 @@ class ComplaintService:
 
     async def on_event(self, event: Event) -> None:
         """Bus subscriber: score new customer messages, retrain on corrections, follow customer merges."""
+        if not self._running:
+            # Shutting down: what is left unscored is scored by the next start's catch-up.
+            return
         if isinstance(event, MessageReceived):
             await self.score(event.message_id)
         elif isinstance(event, ComplaintCorrected):
@@ -187,6 +191,8 @@ class ComplaintService:
     async def score(self, message_id: int) -> int | None:
         """Score one stored customer message and store the verdict; returns the case it opened or joined."""
         model = await self.ready()
+        if model is None or not self._running:
+            return None
         async with self.db.read() as conn:
             msg = (await conn.execute(writes.inbound_query(message_id))).first()
             if msg is None:
