@@ -1,10 +1,12 @@
-"""The complaint tables as migrated, and messages stored while no hub was scoring get scored at start."""
+"""The complaint tables as migrated; unscored messages are scored at start; shutting down never waits on training."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -65,3 +67,38 @@ async def test_messages_stored_while_no_hub_was_scoring_are_scored_at_start(
         assert (case["category"], case["first_message_id"]) == ("delivery", stored[0].message_id)
     finally:
         await agent.client.close()
+
+
+async def test_shutting_down_before_the_first_detector_is_trained_does_not_hang(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.analysis import service as service_module
+    from hub.analysis.config import AnalysisSettings
+    from hub.analysis.service import ComplaintService
+    from hub.events import MessageReceived
+
+    release = threading.Event()
+
+    def slow_training(rows: list[Any]) -> Any:
+        release.wait(10)
+        raise RuntimeError("training was abandoned")
+
+    monkeypatch.setattr(service_module, "train_detector", slow_training)
+    db = Database(settings.effective_database_url)
+    await migrate.upgrade(db)
+    bus = InProcessBus()
+    actions = Actions(db, bus, settings, AttachmentStore(settings.data_dir / "attachments"))
+    service = ComplaintService(db, bus, actions, AnalysisSettings(), actions.clock)
+    try:
+        await service.start()
+        got = await actions.receive_inbound(InboundMessage(channel="sms", external_id="SM1", sender="+1", text="hi"))
+        waiting = asyncio.create_task(service.on_event(MessageReceived(got.message_id, got.conversation_id, 1)))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+
+        async with asyncio.timeout(5):
+            await service.stop()
+            assert await waiting is None
+    finally:
+        release.set()
+        await db.dispose()
