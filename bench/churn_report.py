@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -370,6 +371,7 @@ async def run_database(kind: str, data: Synthetic, rounds: int, score_messages: 
         await hub_path(db, tmp, score_messages)
     finally:
         await db.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
         if kind == "postgres":
             from tests.support import drop_pg_database
 
