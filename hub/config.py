@@ -47,7 +47,7 @@ class Settings:
         return f"sqlite+aiosqlite:///{self.data_dir / 'kefu.db'}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Read KEFU_* variables; explicit overrides (from the CLI) win."""
         e = os.environ if env is None else env
         values: dict[str, object] = {}
