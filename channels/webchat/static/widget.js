@@ -65,7 +65,7 @@
     '.sugg a{display:block;color:#1f6feb;text-decoration:none;padding:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
     '</style>' +
     '<div class="k">' +
-    '<button class="launch" aria-label="chat" part="launcher">💬</button>' +
+    '<button class="launch" aria-label="chat" part="launcher"><svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg></button>' +
     '<section class="panel" hidden role="dialog" aria-label="chat">' +
     '<div class="head"><span class="title"></span><span class="status"></span></div>' +
     '<div class="log" aria-live="polite"></div>' +
