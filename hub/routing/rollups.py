@@ -318,6 +318,17 @@ def compute_hours(conn: Connection, start: datetime, end: datetime, threshold_s:
     return buckets
 
 
+def _insert_ignoring_conflict(conn: Connection, table: Any) -> Any:
+    """INSERT that does nothing when the row exists: two hub processes may both start the rollup."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 def rollup_tx(conn: Connection, now: datetime, threshold_s: float, short_s: float) -> int:
     """Settle the next hours (at most a day's worth per call); returns how many hours were stored."""
     state = conn.execute(
@@ -327,11 +338,13 @@ def rollup_tx(conn: Connection, now: datetime, threshold_s: float, short_s: floa
         exists = conn.execute(select(rollup_state.c.name).where(rollup_state.c.name == ROLLUP)).first()
         if exists is not None:
             return 0  # another process holds it
-        conn.execute(
-            insert(rollup_state),
+        created = conn.execute(
+            _insert_ignoring_conflict(conn, rollup_state),
             {"name": ROLLUP, "settled_until": None, "threshold_s": threshold_s, "short_abandon_s": short_s,
              "updated_at": now},
         )  # fmt: skip
+        if created.rowcount != 1:
+            return 0  # another process created it a moment ago and holds it
         settled = None
     elif (state.threshold_s, state.short_abandon_s) != (threshold_s, short_s):
         # Counted with other thresholds: start over.
