@@ -85,8 +85,10 @@ async def test_mail_threads_both_ways_through_the_hub(mail_hub: TestClient, smtp
     conv = await until_true(lambda: conversation_with(queries, "一周了还没到"))
     assert conv["subject"] == "订单 1042 还没收到"
 
-    await actions.post_reply(conv["id"], SYSTEM, "您好，包裹明天送达。")
+    reply_id = await actions.post_reply(conv["id"], SYSTEM, "您好，包裹明天送达。")
     await until_true(lambda: _received(smtp_sink, 1))
+    # Kefu threads the customer's answer by the Message-ID it recorded when the relay took the reply.
+    await until_true(lambda: _status(queries, reply_id, "sent"))
     reply = email.message_from_bytes(envelope_text(smtp_sink.received[0]))
     assert reply["In-Reply-To"].strip("<>") == first["Message-ID"].strip("<>")
     assert f"[#{conv['id']}]" in str(email.header.make_header(email.header.decode_header(reply["Subject"])))
