@@ -88,6 +88,10 @@ class RoutingService:
         self._last_notices = -float("inf")
         self._last_rollup = -float("inf")
         self._sent: dict[str, dict[str, Any]] = {}
+        # Agents' replies seen on the bus, stamped on the conversations by the next pass.
+        self._agent_notes: dict[int, tuple[int, datetime]] = {}
+        # Conversations other writers moved, to bring offers and intervals in step with.
+        self._to_sync: set[int] = set()
 
     # ---------------------------------------------------------------- plumbing
 
@@ -107,6 +111,12 @@ class RoutingService:
                 await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)
         raise AssertionError("unreachable")
 
+    async def _read(self, fn: Callable[[Connection, Ctx], T]) -> T:
+        """Run a read-only check on a read connection (no writer, no locks)."""
+        ctx = self.ctx()
+        async with self.db.read() as conn:
+            return await conn.run_sync(lambda c: fn(c, ctx))
+
     async def publish(self, events: Sequence[Event]) -> None:
         """Publish what a committed write reported."""
         for event in events:
@@ -123,6 +133,8 @@ class RoutingService:
 
     async def start(self) -> None:
         """Start the periodic pass."""
+        # Repairs and rollups first run one interval after start, away from the start-up rush.
+        self._last_reconcile = self._last_rollup = time.monotonic()
         self._running = True
         self._task = asyncio.create_task(self._loop(), name="routing")
 
@@ -169,14 +181,24 @@ class RoutingService:
             if mono - self._last_seen >= self.settings.seen_every_s:
                 self._last_seen = mono
                 await self._mark_seen()
-            await self._apply(upkeep.presence_tx)
-            summary.update((await self._apply(writes.expire_offers_tx)).data)
-            summary.update((await self._apply(writes.plan_tx)).data)
-            await self._apply(upkeep.sla_tx)
-            await self._apply(upkeep.closures_tx)
-            notices = (await self._apply(upkeep.out_of_hours_tx)).data.get("notices", [])
-            for notice in notices:
-                await self._send_notice(notice)
+            await self._flush_agent_notes()
+            if self._to_sync:
+                ids, self._to_sync = self._to_sync, set()
+                await self._apply(lambda conn, ctx: upkeep.sync_conversations_tx(conn, ids, ctx))
+            due = await self._read(upkeep.due_steps)
+            if "presence" in due:
+                await self._apply(upkeep.presence_tx)
+            if "expire" in due:
+                summary.update((await self._apply(writes.expire_offers_tx)).data)
+            if "plan" in due or (due & {"expire", "presence"} and await self._read(writes.plan_due)):
+                summary.update((await self._apply(writes.plan_tx)).data)
+            if "sla" in due:
+                await self._apply(upkeep.sla_tx)
+            if "closures" in due:
+                await self._apply(upkeep.closures_tx)
+            if "out_of_hours" in due:
+                for notice in (await self._apply(upkeep.out_of_hours_tx)).data.get("notices", []):
+                    await self._send_notice(notice)
             if mono - self._last_reconcile >= self.settings.reconcile_every_s:
                 self._last_reconcile = mono
                 summary.update((await self._apply(upkeep.reconcile_tx)).data)
@@ -221,13 +243,16 @@ class RoutingService:
             return
         if isinstance(event, ConversationChanged):
             if event.change in _SYNC_CHANGES:
-                conversation_id = event.conversation_id
-                await self._apply(lambda conn, ctx: upkeep.sync_conversation_tx(conn, conversation_id, ctx))
-            self.wake()
+                # Synced by the next pass, several at once (intervals take their times from the row).
+                self._to_sync.add(event.conversation_id)
+            if event.status == "queued" or event.change == "resolved":
+                # New work or a freed slot: route now. Taking or reopening only uses capacity up.
+                self.wake()
         elif isinstance(event, MessageQueued) and not event.note:
             await self._note_agent_message(event.message_id, event.conversation_id)
 
     async def _note_agent_message(self, message_id: int, conversation_id: int) -> None:
+        """Remember an agent's reply; the next pass stamps them all in one write (replies are the hot path)."""
         async with self.db.read() as conn:
             row = (
                 await conn.execute(
@@ -238,8 +263,14 @@ class RoutingService:
             ).first()
         if row is None or row.author != "agent" or row.agent_id is None:
             return
-        agent_id, at = row.agent_id, row.created_at
-        await self.write(lambda conn, ctx: upkeep.note_agent_message_tx(conn, conversation_id, agent_id, at, ctx))
+        known = self._agent_notes.get(conversation_id)
+        if known is None or known[1] < row.created_at:
+            self._agent_notes[conversation_id] = (row.agent_id, row.created_at)
+
+    async def _flush_agent_notes(self) -> None:
+        notes, self._agent_notes = self._agent_notes, {}
+        if notes:
+            await self.write(lambda conn, ctx: upkeep.note_agent_messages_tx(conn, notes, ctx))
 
     # ---------------------------------------------------------------- what agents and supervisors do
 

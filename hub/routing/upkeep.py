@@ -6,11 +6,11 @@ publish instead of publishing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, exists, or_, select, update
 
 from hub.events import ConversationChanged, Event, SlaAlert
 from hub.routing.changes import (
@@ -23,7 +23,7 @@ from hub.routing.changes import (
     open_assignment,
 )
 from hub.routing.lifecycle import agents_gone_silent, plan_closures
-from hub.routing.model import AgentState, ConversationStatus, Presence, Priority
+from hub.routing.model import AgentState, ConversationStatus, Presence, Priority, QueueConfig
 from hub.routing.sla import plan_sla_actions, sla_status
 from hub.routing.store import (
     agents,
@@ -41,6 +41,7 @@ from hub.routing.store import (
     sla_events,
     write_log,
 )
+from hub.routing.writes import plan_due
 
 SLA_BATCH = 500
 CLOSE_BATCH = 500
@@ -213,6 +214,14 @@ def sync_conversation_tx(conn: Connection, conversation_id: int, ctx: Ctx) -> Ou
     return Outcome(events)
 
 
+def sync_conversations_tx(conn: Connection, conversation_ids: Iterable[int], ctx: Ctx) -> Outcome:
+    """sync_conversation_tx for several conversations in one transaction."""
+    events: list[Event] = []
+    for conversation_id in sorted(set(conversation_ids)):
+        events += sync_conversation_tx(conn, conversation_id, ctx).events
+    return Outcome(events)
+
+
 def reconcile_tx(conn: Connection, ctx: Ctx) -> Outcome:
     """The periodic repair: stale offers, and assignment intervals missed by a crash between commit and event."""
     now = ctx.now
@@ -246,21 +255,38 @@ def reconcile_tx(conn: Connection, ctx: Ctx) -> Outcome:
     return Outcome(events, data={"stale_offers": len(stale), "opened": len(missing)})
 
 
-def note_agent_message_tx(conn: Connection, conversation_id: int, agent_id: int, at: datetime, ctx: Ctx) -> Outcome:
-    """An agent wrote to the customer: the inactivity clock starts there, and the agent was active."""
+def note_agent_messages_tx(conn: Connection, notes: Mapping[int, tuple[int, datetime]], ctx: Ctx) -> Outcome:
+    """Agents wrote to customers ({conversation: (agent, when)}): inactivity clocks start there, agents were active."""
     conn.execute(
         update(conversations)
         .where(
-            conversations.c.id == conversation_id,
-            or_(conversations.c.last_agent_message_at.is_(None), conversations.c.last_agent_message_at < at),
+            conversations.c.id == bindparam("b_id"),
+            or_(
+                conversations.c.last_agent_message_at.is_(None),
+                conversations.c.last_agent_message_at
+                < bindparam("b_at", type_=conversations.c.last_agent_message_at.type),
+            ),
         )
-        .values(last_agent_message_at=at)
+        .values(last_agent_message_at=bindparam("b_at", type_=conversations.c.last_agent_message_at.type)),
+        [{"b_id": cid, "b_at": at} for cid, (_, at) in notes.items()],
     )
-    conn.execute(update(agents).where(agents.c.id == agent_id).values(last_activity_at=ctx.now))
+    active = sorted({agent for agent, _ in notes.values()})
+    conn.execute(update(agents).where(agents.c.id.in_(active)).values(last_activity_at=ctx.now))
     return Outcome()
 
 
 # ---------------------------------------------------------------- SLAs
+
+
+def _sla_due(query: Select[Any], queues: Iterable[int], now: datetime) -> Select[Any]:
+    """Open conversations in SLA queues whose clocks were never evaluated or are due a look."""
+    c = conversations.c
+    return query.where(
+        c.status.in_((_QUEUED, _ASSIGNED)),
+        c.enqueued_at.is_not(None),
+        c.queue_id.in_(sorted(queues)),
+        or_(c.sla_state.is_(None), c.sla_next_check_at <= now),
+    )
 
 
 def sla_tx(conn: Connection, ctx: Ctx) -> Outcome:
@@ -270,13 +296,7 @@ def sla_tx(conn: Connection, ctx: Ctx) -> Outcome:
     if not queues:
         return Outcome()
     rows = conn.execute(
-        select(conversations)
-        .where(
-            conversations.c.status.in_((_QUEUED, _ASSIGNED)),
-            conversations.c.enqueued_at.is_not(None),
-            conversations.c.queue_id.in_(sorted(queues)),
-            or_(conversations.c.sla_state.is_(None), conversations.c.sla_next_check_at <= now),
-        )
+        _sla_due(select(conversations), queues, now)
         .order_by(conversations.c.id)
         .limit(SLA_BATCH)
         .with_for_update(skip_locked=True)
@@ -333,14 +353,11 @@ def sla_tx(conn: Connection, ctx: Ctx) -> Outcome:
 # ---------------------------------------------------------------- closures and closed hours
 
 
-def closures_tx(conn: Connection, ctx: Ctx) -> Outcome:
-    """Close web chats whose customer left before an answer (abandoned) and chats the customer let go quiet."""
-    now = ctx.now
-    queues = load_queues(conn)
+def _closure_conditions(queues: Mapping[int, QueueConfig], now: datetime) -> list[Any]:
+    """SQL prefilters matching plan_closures, so rows it would keep are not read again every tick."""
     conditions = []
     c = conversations.c
     for q in queues.values():
-        # Prefilters that match plan_closures, so rows it would keep are not read again every tick.
         if q.abandon_after_seconds is not None:
             quiet_since = now - timedelta(seconds=q.abandon_after_seconds)
             conditions.append(
@@ -364,6 +381,14 @@ def closures_tx(conn: Connection, ctx: Ctx) -> Outcome:
                     or_(c.customer_seen_at.is_(None), c.customer_seen_at < c.last_agent_message_at),
                 )
             )
+    return conditions
+
+
+def closures_tx(conn: Connection, ctx: Ctx) -> Outcome:
+    """Close web chats whose customer left before an answer (abandoned) and chats the customer let go quiet."""
+    now = ctx.now
+    queues = load_queues(conn)
+    conditions = _closure_conditions(queues, now)
     if not conditions:
         return Outcome()
     rows = conn.execute(
@@ -455,3 +480,43 @@ def out_of_hours_tx(conn: Connection, ctx: Ctx) -> Outcome:
             notices.append({"conversation_id": r.id, "channel": r.channel, "message": queue.out_of_hours_message})
     write_log(conn, entries)
     return Outcome(data={"notices": notices})
+
+
+# ---------------------------------------------------------------- what is due (read-only)
+
+
+def due_steps(conn: Connection, ctx: Ctx) -> set[str]:
+    """Which writers of a routing pass have anything to do, decided on a read connection.
+
+    An idle pass then costs a few indexed reads and no write transaction at all.
+    """
+    now = ctx.now
+    steps: set[str] = set()
+    if any(_needs_change(r, ctx) for r in _tracked_presence(conn)):
+        steps.add("presence")
+    if conn.execute(select(offers.c.id).where(offers.c.expires_at <= now).limit(1)).first() is not None:
+        steps.add("expire")
+    if plan_due(conn, ctx):
+        steps.add("plan")
+    queues = load_queues(conn)
+    with_sla = [q.id for q in queues.values() if q.sla is not None]
+    if with_sla and conn.execute(_sla_due(select(conversations.c.id), with_sla, now).limit(1)).first() is not None:
+        steps.add("sla")
+    conditions = _closure_conditions(queues, now)
+    if conditions:
+        c = conversations.c
+        found = conn.execute(select(c.id).where(c.status.in_((_QUEUED, _ASSIGNED)), or_(*conditions)).limit(1))
+        if found.first() is not None:
+            steps.add("closures")
+    told = [q for q in queues.values() if q.calendar_id and q.out_of_hours_message]
+    if told:
+        calendars = load_calendars(conn)
+        closed = [q.id for q in told if (cal := calendars.get(q.calendar_id or "")) and not cal.is_open(now)]
+        untold = select(conversations.c.id).where(
+            conversations.c.status == _QUEUED,
+            conversations.c.queue_id.in_(closed),
+            conversations.c.out_of_hours_notified_at.is_(None),
+        )
+        if closed and conn.execute(untold.limit(1)).first() is not None:
+            steps.add("out_of_hours")
+    return steps

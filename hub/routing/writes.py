@@ -124,6 +124,20 @@ def expire_offers_tx(conn: Connection, ctx: Ctx) -> Outcome:
     return Outcome(events, data={"expired": len(rows)})
 
 
+def plan_due(conn: Connection, ctx: Ctx) -> bool:
+    """Read-only: whether some free agent could be offered some waiting conversation (worth a planning write)."""
+    agent_rows = conn.execute(
+        select(*AGENT_COLUMNS).where(agents.c.active.is_(True), agents.c.presence == Presence.AVAILABLE.value)
+    ).all()
+    room = _room(agent_states(conn, agent_rows).values(), load_queues(conn)) if agent_rows else set()
+    if not room:
+        return False
+    return any(
+        conn.execute(waiting_query(room, priority, key_account).limit(1)).first() is not None
+        for priority, key_account in SERVICE_CLASSES
+    )
+
+
 def plan_tx(conn: Connection, ctx: Ctx) -> Outcome:
     """Offer waiting conversations to free agents (or assign them, in auto-accept queues)."""
     now = ctx.now

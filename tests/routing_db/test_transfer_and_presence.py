@@ -165,3 +165,39 @@ async def test_a_console_left_silent_goes_away_then_offline(center: Center) -> N
     await center.settle()
     await center.advance(3000)
     assert (await ana.get("/api/me/routing"))[1]["agent"]["presence"] == "available"
+
+
+async def test_the_periodic_repair_restores_what_a_crash_between_commit_and_event_lost(center: Center) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    from hub.keys import DATABASE
+    from hub.routing.store import conversations
+
+    support = await center.queue(name="Support")
+    ana = await center.agent("ana@example.com", [support])
+    conversation_id = await center.customer_writes("hello")
+    await center.move_to(conversation_id, support)
+    await center.settle()
+    assert [o["conversation_id"] for o in await ana.offers()] == [conversation_id]
+
+    # Another writer assigns it and the process dies before publishing: routing never hears of it.
+    def assign_silently(conn: object) -> None:
+        conn.execute(  # type: ignore[attr-defined]
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(status="assigned", assignee_id=ana.id, assigned_at=center.clock.now)
+        )
+
+    await center.hub.app[DATABASE].run_write(assign_silently)
+    await center.settle()
+    assert [o["conversation_id"] for o in await ana.offers()] == [conversation_id]  # stale until the repair
+
+    center.routing.settings = replace(center.routing.settings, reconcile_every_s=0)
+    await center.advance(60)
+    assert await ana.offers() == []
+    boss = await center.boss()
+    status, body = await boss.get("/api/metrics/agents")
+    (mine,) = [a for a in body["agents"] if a["agent_id"] == ana.id]
+    assert mine["handling_seconds"] == 60  # the repaired interval starts at the assignment
