@@ -5,7 +5,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +226,17 @@ def event_from_dict(data: dict[str, Any]) -> Event:
 
 Handler = Callable[[Event], Awaitable[None]]
 
+# Which events a subscriber sees when several processes share a bus (hub/redis_bus.py): "local" ones
+# published in its own process (work that must happen once: outbox, bot, scoring), "any" (views and
+# caches: sockets, search index), or "remote" ones only (mirrors of what the publishing process did itself).
+Origin = Literal["local", "any", "remote"]
+
 
 class Bus(Protocol):
     """Publish events after commit; subscribers get them in order, each on its own pace."""
 
-    def subscribe(self, handler: Handler, *, name: str) -> None:
-        """Register a handler; it sees every event published after this call."""
+    def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
+        """Register a handler; it sees every event of that origin published after this call."""
         ...
 
     async def publish(self, event: Event) -> None:
@@ -276,8 +281,10 @@ class InProcessBus:
         self._subscribers: list[_Subscriber] = []
         self._running = False
 
-    def subscribe(self, handler: Handler, *, name: str) -> None:
-        """Register a handler under a name used in logs."""
+    def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
+        """Register a handler under a name used in logs; in one process nothing is remote."""
+        if origin == "remote":
+            return
         sub = _Subscriber(name, handler)
         self._subscribers.append(sub)
         if self._running:
