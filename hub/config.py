@@ -38,6 +38,8 @@ class Settings:
     outbox_sweep_interval_s: float = 1.0
     bot_enabled: bool = False
     log_level: str = "INFO"
+    redis_url: str = ""
+    redis_prefix: str = "kefu"
 
     @property
     def effective_database_url(self) -> str:
@@ -59,6 +61,8 @@ class Settings:
             "public_url": "KEFU_PUBLIC_URL",
             "webchat_identity_secret": "KEFU_WEBCHAT_IDENTITY_SECRET",
             "log_level": "KEFU_LOG_LEVEL",
+            "redis_url": "KEFU_REDIS_URL",
+            "redis_prefix": "KEFU_REDIS_PREFIX",
         }
         for attr, key in str_keys.items():
             if e.get(key):
