@@ -3,8 +3,10 @@ responses, the customer timeline, and the supervisor's wallboard and charts."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,12 +28,14 @@ from hub.events import Event
 from hub.http import field_str, path_int, read_json
 from hub.keys import ACTIONS, BUS, DATABASE, PUSH, QUERIES
 from hub.queries import conversation_dict
+from hub.snooze import SnoozeWaker, check_interval
 from hub.storage.console_tables import CannedResponse
 from hub.storage.tables import AgentQueue, Conversation, Customer, SlaEvent
 
 routes = web.RouteTableDef()
 
 CONSOLE_WRITES: web.AppKey[ConsoleWrites] = web.AppKey("console_writes", ConsoleWrites)
+SNOOZE: web.AppKey[SnoozeWaker] = web.AppKey("kefu.snooze", SnoozeWaker)
 
 conversations = Conversation.__table__
 customers = Customer.__table__
@@ -169,11 +173,6 @@ async def set_meta(request: web.Request) -> web.Response:
     values = _check_meta(data, writes.clock())
     await writes.set_meta(conversation_id, values)
     conversation = await request.app[QUERIES].conversation(conversation_id)
-    async with request.app[DATABASE].read() as conn:
-        snoozed = (
-            await conn.execute(select(conversations.c.snoozed_until).where(conversations.c.id == conversation_id))
-        ).scalar_one()
-    conversation["snoozed_until"] = snoozed.isoformat() if snoozed else None
     return web.json_response({"conversation": conversation})
 
 
@@ -462,8 +461,20 @@ def _push_relay(app: web.Application) -> Any:
     return relay
 
 
+async def _snooze_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[SNOOZE].start()
+    yield
+    await app[SNOOZE].stop()
+
+
 def install_console(app: web.Application) -> None:
-    """Add the console's writers, routes and push frames to the hub."""
-    app[CONSOLE_WRITES] = ConsoleWrites(app[DATABASE], app[BUS], app[ACTIONS].clock)
+    """Add the console's writers, snooze waker, routes and push frames to the hub."""
+    clock = app[ACTIONS].clock
+    app[CONSOLE_WRITES] = ConsoleWrites(app[DATABASE], app[BUS], clock)
+    check_s = check_interval(os.environ.get("KEFU_SNOOZE_CHECK_S"))
+    app[SNOOZE] = SnoozeWaker(app[DATABASE], app[BUS], clock, check_s=check_s)
     app[BUS].subscribe(_push_relay(app), name="console-push")
+    app[BUS].subscribe(app[SNOOZE].on_event, name="snooze")
+    app[BUS].subscribe(app[SNOOZE].on_remote_event, name="snooze-remote", origin="remote")
     app.router.add_routes(routes)
+    app.cleanup_ctx.append(_snooze_ctx)

@@ -78,6 +78,9 @@ def conversation_dict(row: Row[Any]) -> dict[str, Any]:
         "first_agent_response_at": _iso(row.first_agent_response_at),
         "resolved_at": _iso(row.resolved_at),
         "last_message_at": _iso(row.last_message_at),
+        "snoozed_until": _iso(row.snoozed_until),
+        "csat_score": row.csat_score,
+        "csat_comment": row.csat_comment,
     }
     mapping = row._mapping
     if "customer_name" in mapping:
