@@ -53,6 +53,7 @@ from hub.events import (
 from hub.queries import message_view
 from hub.snapshots import WriteSnapshots
 from hub.storage.database import Database
+from hub.storage.prepared import Prepared
 from hub.storage.tables import (
     Agent,
     AgentQueue,
@@ -79,21 +80,23 @@ sessions = AgentSession.__table__
 
 # The inbound hot path runs these for every customer message; building them once saves the
 # expression construction and cache-key work SQLAlchemy would otherwise repeat per message.
-_SELECT_DUPLICATE = (
+_SELECT_DUPLICATE = Prepared(
     select(messages.c.id, messages.c.conversation_id, messages.c.seq, conversations.c.customer_id)
     .join(conversations, conversations.c.id == messages.c.conversation_id)
     .where(messages.c.channel == bindparam("b_channel"), messages.c.external_id == bindparam("b_external_id"))
 )
-_SELECT_IDENTITY = select(identities.c.id, identities.c.customer_id).where(
-    identities.c.channel == bindparam("b_channel"), identities.c.address == bindparam("b_address")
+_SELECT_IDENTITY = Prepared(
+    select(identities.c.id, identities.c.customer_id).where(
+        identities.c.channel == bindparam("b_channel"), identities.c.address == bindparam("b_address")
+    )
 )
-_SELECT_LATEST_CONVERSATION = (
+_SELECT_LATEST_CONVERSATION = Prepared(
     select(conversations.c.id, conversations.c.status, conversations.c.resolved_at)
     .where(conversations.c.customer_id == bindparam("b_customer"), conversations.c.channel == bindparam("b_channel"))
     .order_by(conversations.c.id.desc())
     .limit(1)
 )
-_BUMP_INBOUND = (
+_BUMP_INBOUND = Prepared(
     update(conversations)
     .where(conversations.c.id == bindparam("b_id"))
     .values(
@@ -106,8 +109,15 @@ _BUMP_INBOUND = (
     )
     .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
 )
-_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
-_INSERT_EVENT = insert(events_log)
+_MESSAGE_COLUMNS = (
+    "conversation_id", "seq", "direction", "author", "agent_id", "channel", "external_id", "text", "html",
+    "attachments", "buttons", "meta", "automated", "delivery_status", "attempts", "created_at",
+)
+_INSERT_OUTBOUND = insert(messages).returning(messages.c.id)
+_INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id), _MESSAGE_COLUMNS)
+_INSERT_EVENT = Prepared(
+    insert(events_log), ("customer_id", "conversation_id", "kind", "actor", "at", "data")
+)
 
 PREVIEW_CHARS = 160
 _LATE_CALLBACK_DELAYS = (0.5, 2.0, 5.0)
@@ -225,9 +235,10 @@ class Actions:
         now = self.clock()
 
         def tx(conn: Connection) -> Any:
-            dup = conn.execute(_SELECT_DUPLICATE, {"b_channel": msg.channel, "b_external_id": msg.external_id}).first()
+            dup = _SELECT_DUPLICATE.first(conn, {"b_channel": msg.channel, "b_external_id": msg.external_id})
             if dup is not None:
-                return DeliverResult(dup.id, dup.conversation_id, dup.customer_id, duplicate=True, seq=dup.seq)
+                dup_id, dup_conversation, dup_seq, dup_customer = dup
+                return DeliverResult(dup_id, dup_conversation, dup_customer, duplicate=True, seq=dup_seq)
             customer_id, identity_id = self._identify(conn, msg, now)
             opt = msg.metadata.get("opt_out")
             if opt in ("stop", "start"):
@@ -243,12 +254,12 @@ class Actions:
                     now,
                 )
             conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
-            bumped = conn.execute(
-                _BUMP_INBOUND, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
-            ).one()
+            last_seq, status, assignee_id = _BUMP_INBOUND.one(
+                conn, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
+            )
             row = {
                 "conversation_id": conversation_id,
-                "seq": bumped.last_seq,
+                "seq": last_seq,
                 "direction": Direction.IN.value,
                 "author": Author.CUSTOMER.value,
                 "agent_id": None,
@@ -264,10 +275,10 @@ class Actions:
                 "attempts": 0,
                 "created_at": msg.received_at if msg.received_at.tzinfo else now,
             }
-            message_id = conn.execute(_INSERT_MESSAGE, row).scalar_one()
-            audience = {"status": bumped.status, "assignee_id": bumped.assignee_id, "customer_id": customer_id}
-            conn.execute(
-                _INSERT_EVENT,
+            message_id = _INSERT_MESSAGE.one(conn, row)[0]
+            audience = {"status": status, "assignee_id": assignee_id, "customer_id": customer_id}
+            _INSERT_EVENT.rows(
+                conn,
                 {
                     "customer_id": customer_id,
                     "conversation_id": conversation_id,
@@ -278,11 +289,11 @@ class Actions:
                 },
             )
             changed = (
-                [ConversationChanged(conversation_id, customer_id, bumped.status, bumped.assignee_id, change)]
+                [ConversationChanged(conversation_id, customer_id, status, assignee_id, change)]
                 if change is not None
                 else []
             )
-            return change, conversation_id, customer_id, message_id, bumped.last_seq, changed, row, audience
+            return change, conversation_id, customer_id, message_id, last_seq, changed, row, audience
 
         outcome = await self.db.run_write(tx)
         if isinstance(outcome, DeliverResult):
@@ -294,11 +305,12 @@ class Actions:
         return DeliverResult(message_id, conversation_id, customer_id, seq=seq)
 
     def _identify(self, conn: Connection, msg: InboundMessage, now: datetime) -> tuple[int, int]:
-        row = conn.execute(_SELECT_IDENTITY, {"b_channel": msg.channel, "b_address": msg.sender}).first()
+        row = _SELECT_IDENTITY.first(conn, {"b_channel": msg.channel, "b_address": msg.sender})
         if row is not None:
+            found_identity, found_customer = row
             if msg.verified_addresses:
-                self._link_verified(conn, row.customer_id, msg.verified_addresses, now)
-            return row.customer_id, row.id
+                self._link_verified(conn, found_customer, msg.verified_addresses, now)
+            return found_customer, found_identity
         customer_id: int | None = None
         for channel, address in msg.verified_addresses:
             found = (
@@ -378,13 +390,10 @@ class Actions:
                 return self._continue(conn, threaded, now, msg=msg)
             if msg.channel == "email":
                 return self._open(conn, customer_id, identity_id, msg, now), "opened"
-        latest = conn.execute(
-            _SELECT_LATEST_CONVERSATION, {"b_customer": customer_id, "b_channel": msg.channel}
-        ).first()
+        latest = _SELECT_LATEST_CONVERSATION.first(conn, {"b_customer": customer_id, "b_channel": msg.channel})
         if latest is not None:
-            conversation_id, change = self._continue(
-                conn, latest.id, now, latest.status, latest.resolved_at, msg=msg
-            )
+            latest_id, latest_status, latest_resolved_at = latest
+            conversation_id, change = self._continue(conn, latest_id, now, latest_status, latest_resolved_at, msg=msg)
             if conversation_id is not None:
                 return conversation_id, change
         return self._open(conn, customer_id, identity_id, msg, now), "opened"
@@ -622,7 +631,7 @@ class Actions:
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            message_id = conn.execute(_INSERT_MESSAGE, row).scalar_one()
+            message_id = conn.execute(_INSERT_OUTBOUND, row).scalar_one()
             audience = {
                 "status": extra.get("status", conv.status),
                 "assignee_id": extra.get("assignee_id", conv.assignee_id),
