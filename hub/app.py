@@ -21,12 +21,14 @@ from hub.analysis.service import install as install_analysis
 from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.customers.service import install as install_customers
-from hub.events import Event, InProcessBus, Typing
+from hub.events import Event, Typing
 from hub.http import error_middleware
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
 from hub.merge import CustomerMerge
 from hub.outbox import OutboxDispatcher
 from hub.queries import Queries, conversation_recipient
+from hub.redis_bus import make_bus
+from hub.remote_replies import remote_reply_mirror
 from hub.routing.service import install as install_routing
 from hub.snapshots import WriteSnapshots
 from hub.storage import migrate
@@ -38,9 +40,14 @@ log = logging.getLogger(__name__)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers, 503 when it does not; Redis away (when configured) is only degraded."""
     ok = await request.app[DATABASE].ping()
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
+    link_status = getattr(request.app[BUS], "link_status", None)
+    if link_status is not None:
+        body["redis"] = link_status()
+        if ok and body["redis"] != "ok":
+            body["status"] = "degraded"
     return web.json_response(body, status=200 if ok else 503)
 
 
@@ -109,7 +116,7 @@ def create_app(
 ) -> web.Application:
     """Build the hub: storage, bus, actions, channels, outbox, agent API and pages."""
     database = Database(settings.effective_database_url)
-    bus = InProcessBus()
+    bus = make_bus(settings)
     snapshots = WriteSnapshots()
     queries = Queries(database, snapshots)
     actions = Actions(
@@ -144,9 +151,10 @@ def create_app(
     app[OUTBOX] = outbox
     app[MERGE] = CustomerMerge(database, bus, clock)
 
-    bus.subscribe(push.on_event, name="agent-push")
+    bus.subscribe(push.on_event, name="agent-push", origin="any")
     bus.subscribe(outbox.on_event, name="outbox")
-    bus.subscribe(_typing_relay(app), name="typing-relay")  # type: ignore[arg-type]
+    bus.subscribe(_typing_relay(app), name="typing-relay", origin="any")  # type: ignore[arg-type]
+    bus.subscribe(remote_reply_mirror(app), name="reply-mirror", origin="remote")
 
     app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx])
     app.on_shutdown.append(_close_sockets)
