@@ -117,7 +117,7 @@ class WebchatChannel:
                 "text": message.text,
                 "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
                 "attachments": [
-                    {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                    {"filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url}
                     for a in message.attachments
                 ],
                 "created_at": message.metadata.get("created_at"),
