@@ -350,6 +350,21 @@ def content_from_json(data: Any) -> BotContent:
     return _at("$", lambda: BotContent(nlu, entities, responses))
 
 
+def intent_from_json(value: Any, path: str = "$") -> Intent:
+    """One intent in Kefu's JSON form ({"name", "examples", "metadata"}); errors name the place."""
+    return _intent_from(value, path)
+
+
+def response_from_json(value: Any, path: str = "$") -> Response:
+    """One response in Kefu's JSON form ({"name", "variations"}); errors name the place."""
+    return _response_from(value, path)
+
+
+def intent_to_json(intent: Intent) -> dict[str, Any]:
+    """One intent in Kefu's JSON form."""
+    return _intent_json(intent)
+
+
 def dumps_content(content: BotContent) -> str:
     """Kefu's JSON form as text (UTF-8 friendly: Chinese stays readable)."""
     return json.dumps(content_to_json(content), ensure_ascii=False, indent=2) + "\n"

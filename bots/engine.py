@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from bots.content import BotContent
+from bots.evaluation import evaluation_from_held_out
 from bots.nlu import IntentClassifier, ModelFormatError, TrainingExample
 from bots.policy import EntityFound, IntentGuess, Understanding
 
@@ -65,9 +66,12 @@ OUT_OF_SCOPE = "out_of_scope"
 class EmbeddedModel:
     """A trained bots.nlu classifier plus the bot's entity rules; `understand` is pure CPU work."""
 
-    def __init__(self, classifier: IntentClassifier | None, rules: EntityRules) -> None:
+    def __init__(self, classifier: IntentClassifier | None, rules: EntityRules,
+                 evaluation: dict[str, Any] | None = None) -> None:
         self.classifier = classifier
         self.rules = rules
+        # computed at training from the held-out folds; a model read back from a file has none
+        self.evaluation = evaluation
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -125,9 +129,16 @@ def train(content: BotContent, mode: Mode = "fast", progress: Progress | None = 
     # out-of-scope examples are a class of their own (Rasa's habit), not only a threshold tuner: an
     # off-topic question that shares words with an intent ("我的手机坏了" vs "我的订单") then lands there
     # instead of on the intent, and the policy treats that class as "not understood"
-    classifier = IntentClassifier.train(examples, mode, lambda stage, done: report(done, stage))
+    # the classifier's own steps fill 0..0.95 of the bar; the evaluation and the end share the rest
+    classifier = IntentClassifier.train(examples, mode, lambda stage, done: report(0.95 * done, stage))
+    evaluation = None
+    if classifier.held_out is not None:
+        report(0.96, f"evaluating: scoring {len(classifier.held_out.texts)} examples held out in "
+                     f"{classifier.held_out.folds} folds")
+        evaluation = evaluation_from_held_out(classifier.held_out, mode)
+        report(0.99, f"evaluated: accuracy {evaluation['accuracy']:.1%}, macro-F1 {evaluation['macro_f1']:.1%}")
     report(1.0, "trained")
-    return EmbeddedModel(classifier, rules)
+    return EmbeddedModel(classifier, rules, evaluation)
 
 
 def save(model: EmbeddedModel, path: Path) -> None:

@@ -7,6 +7,7 @@ hub.actions (post_reply, handoff, add_note) and bots.store (versions, memory).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from bots import engine, policy
 from bots.content import BotContent, content_to_json, dumps_content
+from bots.draft_store import DraftStore
 from bots.policy import (
     ArticleHint,
     Decision,
@@ -34,6 +36,7 @@ from bots.policy import (
     Understanding,
 )
 from bots.rasa_remote import ParseResult, RasaError, RasaMode, RasaRemote, RasaRemoteConfig
+from bots.review_store import ReviewStore, register_privacy, review_cause
 from bots.starter import load_starter
 from bots.store import BotStore, TurnContext, VersionRecord
 from hub.actions import BOT, SYSTEM, Actions
@@ -109,6 +112,8 @@ class BotService:
         self.settings = settings
         self.bot_settings = bot_settings or BotSettings.from_env()
         self.store = store
+        self.drafts = DraftStore(store.db, store.clock)
+        self.review = ReviewStore(store.db, store.clock)
         self.actions = actions
         self.kb_search = kb_search
         # where the complaint detector comes from: the hub's complaint service when installed, else the seed model
@@ -344,6 +349,19 @@ class BotService:
                 log.info("conversation %s handed off: %s", conversation_id, decision.handoff_reason)
         await self.store.save_memory(conversation_id, decision.memory, version_id=version_id, message_id=message_id,
                                      handed_off=decision.action == "handoff")
+        await self._review(ctx, message_id, decision, version_id)
+
+    async def _review(self, ctx: TurnContext, message_id: int, decision: Decision, version_id: int | None) -> None:
+        """Put the turn in the designer's review inbox when the bot was unsure, handed off or did not help."""
+        cause = review_cause(decision)
+        if cause is None:
+            return
+        try:
+            await self.review.record(conversation_id=ctx.conversation_id, message_id=message_id, channel=ctx.channel,
+                                     cause=cause, version_id=version_id, fallback_language=ctx.memory.language)
+        except Exception:
+            # the customer already has the answer; a lost inbox item must not fail the turn
+            log.exception("could not record message %s for review", message_id)
 
     # ------------------------------------------------------------------------------------------ versions
 
@@ -376,6 +394,7 @@ class BotService:
         try:
             record = await self.store.version(version_id)
             metrics: dict[str, Any]
+            evaluation: dict[str, Any] | None = None
             model_path: str | None = None
             if record.engine == "embedded":
                 mode = record.settings.get("mode", self.bot_settings.train_mode)
@@ -395,14 +414,14 @@ class BotService:
                 while not updates.empty():  # lines reported just before the end, in order
                     fraction, note = updates.get_nowait()
                     log.info("bot version %s: %3.0f%% %s", version_id, fraction * 100, note)
-                metrics = work.result()
+                metrics, evaluation = work.result()
                 model_path = _model_name(record)
             else:
                 config = RasaRemoteConfig.from_mapping(record.settings["rasa"])
                 async with RasaRemote(config, session=self._http) as rasa:
                     metrics = {"rasa_version": await rasa.version(), "rasa_mode": config.mode.value}
             await self.store.finish_training(version_id, model_path, metrics,
-                                             activate_as=activator if activate else None)
+                                             activate_as=activator if activate else None, evaluation=evaluation)
             log.info("bot version %s trained: %s", version_id, metrics)
             if activate:
                 log.info("bot version %s is now active", version_id)
@@ -490,22 +509,27 @@ def _model_name(record: VersionRecord) -> str:
 
 
 def _train_and_save(content: BotContent, mode: engine.Mode, progress: engine.Progress, sha: str,
-                    path: Path, cache: Path | None) -> dict[str, Any]:
+                    path: Path, cache: Path | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Train (or reuse a cached model), write the model file; returns the metrics and the evaluation."""
     cached = cache / f"{sha}-{mode}.kefu-nlu" if cache is not None else None
-    if cached is not None and cached.exists():
+    # the evaluation is not in the model file (it holds example texts), so the cache keeps it beside
+    cached_eval = cache / f"{sha}-{mode}.evaluation.json" if cache is not None else None
+    if cached is not None and cached_eval is not None and cached.exists() and cached_eval.exists():
         try:
             model = engine.load(cached, content)
-        except engine.ModelError:
+            evaluation = json.loads(cached_eval.read_text(encoding="utf-8"))
+        except (engine.ModelError, ValueError):
             pass  # a damaged cache entry is trained again and overwritten
         else:
             progress(1.0, f"same content already trained: reused {cached.name}")
             engine.save(model, path)
-            return dict(model.metrics)
+            return dict(model.metrics), evaluation
     model = engine.train(content, mode, progress)
     engine.save(model, path)
-    if cached is not None:
+    if cached is not None and cached_eval is not None:
         engine.save(model, cached)
-    return dict(model.metrics)
+        cached_eval.write_text(json.dumps(model.evaluation, ensure_ascii=False), encoding="utf-8")
+    return dict(model.metrics), model.evaluation
 
 
 def policy_config(settings: Mapping[str, Any], defaults: BotSettings, hub: Settings) -> PolicyConfig:
@@ -610,6 +634,8 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
 def install(app: web.Application, *, kb_search: KbSearch | None = None) -> BotService:
     """Put the bot on the app: the service, its bus subscription (when on), designer routes, start/stop."""
     from agents_ui.bot_api import routes
+    from agents_ui.designer_api import routes as designer_routes
+    from agents_ui.review_api import routes as review_routes
 
     settings = app[SETTINGS]
     store = BotStore(app[DATABASE], app[BUS])
@@ -619,5 +645,8 @@ def install(app: web.Application, *, kb_search: KbSearch | None = None) -> BotSe
     if settings.bot_enabled:
         app[BUS].subscribe(service.on_event, name="bot")
     app.router.add_routes(routes)
+    app.router.add_routes(designer_routes)
+    app.router.add_routes(review_routes)
+    register_privacy()
     app.cleanup_ctx.append(_bot_ctx)
     return service

@@ -90,6 +90,7 @@ def version_dict(row: Any, active_id: int | None) -> dict[str, Any]:
         "trained_at": _iso(row.trained_at),
         "activated_at": _iso(row.activated_at),
         "active": row.id == active_id,
+        "evaluated": row.evaluation is not None,
     }
 
 
@@ -160,6 +161,23 @@ class BotStore:
             model_path=row.model_path, metrics=row.metrics or {},
         )
 
+    async def evaluation(self, version_id: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A version's API view and its stored evaluation (None until trained), or NotFound."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(versions).where(versions.c.id == version_id))).first()
+            active = (await conn.execute(_LATEST_ACTIVATION)).first()
+        if row is None:
+            raise NotFound(f"bot version {version_id} does not exist")
+        return version_dict(row, active.version_id if active is not None else None), row.evaluation
+
+    async def latest_evaluation(self) -> tuple[int | None, dict[str, Any] | None]:
+        """The newest version that has an evaluation, and that evaluation."""
+        query = (select(versions.c.id, versions.c.evaluation).where(versions.c.evaluation.is_not(None))
+                 .order_by(versions.c.id.desc()).limit(1))
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return (row.id, row.evaluation) if row is not None else (None, None)
+
     async def count_versions(self) -> int:
         """How many versions exist."""
         async with self.db.read() as conn:
@@ -197,14 +215,20 @@ class BotStore:
         await self._changed(version_id, "progress")
 
     async def finish_training(self, version_id: int, model_path: str | None, metrics: Mapping[str, Any], *,
-                              activate_as: str | None = None) -> None:
+                              activate_as: str | None = None, evaluation: Mapping[str, Any] | None = None) -> None:
         """The model is written: the version is ready (and, with `activate_as`, active in the same commit)."""
         now = self.clock()
+        note = "trained"
+        if evaluation is not None:
+            # the evaluation's headline stays on the version, where a designer polling progress sees it last
+            note = (f"trained; held-out accuracy {evaluation['accuracy']:.1%}, macro-F1 {evaluation['macro_f1']:.1%}"
+                    f" ({evaluation['folds']}-fold)")
 
         def tx(conn: Connection) -> None:
             conn.execute(update(versions).where(versions.c.id == version_id).values(
-                status="ready", progress=1.0, progress_note="trained", model_path=model_path,
-                metrics=dict(metrics), trained_at=now, error=None))
+                status="ready", progress=1.0, progress_note=note, model_path=model_path,
+                metrics=dict(metrics), trained_at=now, error=None,
+                evaluation=dict(evaluation) if evaluation is not None else None))
             if activate_as is not None:
                 self._activate(conn, version_id, activate_as, now)
 

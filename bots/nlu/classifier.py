@@ -36,6 +36,18 @@ class TrainingSummary:
     component_weights: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """Each training row scored by the fold model that never saw it (kept in memory only, never saved)."""
+
+    texts: tuple[str, ...]
+    truth: tuple[str | None, ...]  # None: an out-of-scope row
+    predicted: tuple[str, ...]  # top-1 intent
+    confidence: tuple[float, ...]
+    threshold: float
+    folds: int
+
+
 class IntentClassifier:
     """Predicts an intent (or 'out of scope') with a calibrated confidence."""
 
@@ -46,12 +58,15 @@ class IntentClassifier:
         weights: np.ndarray,
         threshold: float,
         summary: TrainingSummary,
+        held_out: HeldOut | None = None,
     ) -> None:
         self._labels = tuple(labels)
         self._components = tuple(components)
         self._weights = np.asarray(weights, dtype=np.float64)
         self._threshold = float(threshold)
         self.summary = summary
+        # only a freshly trained classifier has these; a loaded one does not
+        self.held_out = held_out
 
     @property
     def intents(self) -> tuple[str, ...]:

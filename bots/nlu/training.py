@@ -63,7 +63,7 @@ def train_classifier(
     seed: int,
 ) -> IntentClassifier:
     """Fit every component for the mode, then calibrate their pooled scores on held-out folds."""
-    from bots.nlu.classifier import MODES, TrainingSummary
+    from bots.nlu.classifier import MODES, HeldOut, TrainingSummary
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -122,5 +122,14 @@ def train_classifier(
         held_out_out_of_scope_recall=float((oos_conf < threshold).mean()) if len(oos_conf) else None,
         component_weights={f"{i}:{c.kind}": float(w) for i, (c, w) in enumerate(zip(components, weights, strict=True))},
     )
+    top = probs.argmax(axis=1)
+    held = HeldOut(
+        texts=tuple(data.texts),
+        truth=tuple(data.labels[i] if i >= 0 else None for i in data.y.tolist()),
+        predicted=tuple(data.labels[i] for i in top.tolist()),
+        confidence=tuple(float(c) for c in confidence),
+        threshold=float(threshold),
+        folds=n_folds,
+    )
     report("done", 1.0)
-    return cls(data.labels, components, weights, threshold, summary)
+    return cls(data.labels, components, weights, threshold, summary, held)

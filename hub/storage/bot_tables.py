@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.storage.tables import Base, Id, UTCDateTime
@@ -27,6 +27,8 @@ class BotVersion(Base):
     error: Mapped[str | None] = mapped_column(Text)
     model_path: Mapped[str | None] = mapped_column(String(500))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # held-out per-intent scores and confusions, written when training ends (migration 0008)
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     trained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -56,3 +58,38 @@ class BotConversation(Base):
     last_message_id: Mapped[int | None] = mapped_column(Id)
     handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BotDraft(Base):
+    """The designer's working copy of the content (one row, id 1); `revision` guards concurrent saves."""
+
+    __tablename__ = "bot_drafts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("bot_versions.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class BotReviewItem(Base):
+    """A customer message the bot was unsure about, handed off on, or that did not help; one per message."""
+
+    __tablename__ = "bot_review_items"
+    __table_args__ = (Index("ix_bot_review_items_status_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))  # unsure, kb_fallback, handed_off, did_not_help
+    intent: Mapped[str | None] = mapped_column(String(200))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("bot_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending, assigned, dismissed
+    resolution: Mapped[str | None] = mapped_column(String(16))  # intent, article, out_of_scope
+    target: Mapped[str | None] = mapped_column(String(200))  # intent name or article id
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
