@@ -28,4 +28,10 @@ async def wallboard(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
 
 
+@routes.get("/designer")
+async def designer(request: web.Request) -> web.StreamResponse:
+    """The bot designer's workspace (its APIs check the designer role)."""
+    return web.FileResponse(STATIC / "designer.html", headers={"Cache-Control": "no-cache"})
+
+
 routes.static("/static/console", STATIC)

@@ -1,0 +1,103 @@
+// Kefu bot designer: login, tabs, the draft bar; each panel lives in its own designer_*.js module.
+import { api, ApiError, setCsrf } from "./api.js";
+import { $ } from "./dom.js";
+import { t, setLang, currentLang } from "./i18n.js";
+import { state, on, emit, loadContent, loadVersions, loadIntentStats, saveDraft, guarded, versionById } from "./designer_state.js";
+import * as intents from "./designer_intents.js";
+import * as responses from "./designer_responses.js";
+import * as extras from "./designer_extras.js";
+import * as kb from "./designer_kb.js";
+import * as train from "./designer_train.js";
+import * as test from "./designer_test.js";
+import * as review from "./designer_review.js";
+import * as evaluation from "./designer_eval.js";
+import * as io from "./designer_io.js";
+
+const PANELS = { intents, responses, extras, kb, train, test, review, eval: evaluation, io };
+const ROLES = new Set(["designer", "admin"]);
+let current = null;
+
+async function boot() {
+  setLang(currentLang());
+  try {
+    const me = await api("GET", "/api/me");
+    setCsrf(me.csrf_token);
+    await start(me.agent);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) $("#login").hidden = false;
+    else throw err;
+  }
+}
+
+async function login(event) {
+  event.preventDefault();
+  const form = event.target;
+  $("#login-error").textContent = "";
+  try {
+    const res = await api("POST", "/api/login", { email: form.email.value, password: form.password.value });
+    setCsrf(res.csrf_token);
+    await start(res.agent);
+  } catch (err) {
+    $("#login-error").textContent = err.message;
+  }
+}
+
+async function start(agent) {
+  state.me = agent;
+  $("#login").hidden = true;
+  if (!ROLES.has(agent.role)) { $("#forbidden").hidden = false; return; }
+  $("#designer").hidden = false;
+  $("#me").textContent = `${agent.name} · ${agent.role}`;
+  for (const [name, panel] of Object.entries(PANELS)) panel.mount($(`#panel-${name}`));
+  await loadVersions();
+  await loadContent();
+  loadIntentStats();
+  review.refreshCount();
+  show(location.hash.slice(1) in PANELS ? location.hash.slice(1) : "intents");
+  $("#designer").dataset.ready = "1";
+}
+
+function show(name) {
+  current = name;
+  for (const tab of document.querySelectorAll(".d-tab")) tab.setAttribute("aria-selected", String(tab.dataset.panel === name));
+  for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.dataset.panel !== name;
+  if (location.hash.slice(1) !== name) history.replaceState(null, "", `#${name}`);
+  PANELS[name].show?.();
+}
+
+
+function renderDraftBar() {
+  const base = state.draft.base_version_id;
+  const version = base ? versionById(base) : null;
+  const parts = [];
+  parts.push(state.draft.available ? t("d_draft_saved_on_hub") : t("d_draft_local"));
+  if (base) parts.push(`${t("d_based_on")} #${base}${version?.label ? ` (${version.label})` : ""}`);
+  if (state.dirty) parts.push(t("d_unsaved"));
+  $("#draft-state").textContent = parts.join(" · ");
+  $("#draft-bar").classList.toggle("dirty", state.dirty);
+  $("#save-draft").hidden = !(state.draft.available && state.dirty);
+}
+
+on("dirty", renderDraftBar);
+on("content", renderDraftBar);
+on("versions", renderDraftBar);
+on("lang", renderDraftBar);
+on("goto", (name) => show(name));
+on("dirty", (what) => { if (what === "saved") loadIntentStats(); });
+on("trained", () => loadIntentStats());
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login-form").addEventListener("submit", login);
+  for (const tab of document.querySelectorAll(".d-tab")) tab.addEventListener("click", () => show(tab.dataset.panel));
+  $("#logout").addEventListener("click", async () => { await api("POST", "/api/logout", {}); location.reload(); });
+  $("#lang").value = currentLang();
+  $("#lang").addEventListener("change", (e) => {
+    setLang(e.target.value);
+    emit("lang", e.target.value);
+    if (current) PANELS[current].show?.();
+  });
+  $("#save-draft").addEventListener("click", () => guarded(saveDraft));
+  $("#train-now").addEventListener("click", () => { show("train"); train.startTraining(); });
+  window.addEventListener("beforeunload", (e) => { if (state.dirty) e.preventDefault(); });
+  boot();
+});

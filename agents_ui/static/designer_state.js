@@ -1,0 +1,179 @@
+// The designer's shared state: the bot content being edited (the server's draft when the hub has one,
+// else the active version's content kept in this page), versions, and small UI helpers.
+import { api, ApiError } from "./api.js";
+import { el } from "./dom.js";
+import { t } from "./i18n.js";
+
+export const state = {
+  me: null,
+  content: null, // Kefu JSON (bots/content.py content_to_json), edited in place
+  draft: { available: false, revision: null, base_version_id: null, updated_at: null, updated_by: null },
+  dirty: false,
+  versions: [],
+  activeId: null,
+  intentStats: new Map(), // intent name -> {example_count, precision, recall, ...} when the hub reports them
+};
+
+export const events = new EventTarget();
+export const emit = (name, detail) => events.dispatchEvent(new CustomEvent(name, { detail }));
+export const on = (name, fn) => events.addEventListener(name, (e) => fn(e.detail));
+
+export function toast(text, kind = "") {
+  const node = el("div", { class: `toast ${kind}`, role: kind === "bad" ? "alert" : "status", onclick: () => node.remove() }, text);
+  document.getElementById("toasts").append(node);
+  setTimeout(() => node.remove(), kind === "bad" ? 8000 : 4000);
+}
+
+export function explain(err) {
+  return err instanceof ApiError ? `${err.status} ${err.message}` : String(err?.message || err);
+}
+
+// Run an action, turning its failure into a red toast; returns the action's value or undefined.
+export async function guarded(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    toast(explain(err), "bad");
+    console.error(err);
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------------ content helpers
+
+export const intents = () => state.content?.intents ?? [];
+export const responses = () => state.content?.responses ?? [];
+export const intentNamed = (name) => intents().find((i) => i.name === name);
+export const responseNamed = (name) => responses().find((r) => r.name === name);
+
+export function ensureResponse(name) {
+  let response = responseNamed(name);
+  if (!response) {
+    response = { name, variations: [] };
+    state.content.responses.push(response);
+  }
+  return response;
+}
+
+export function changed(what = "content") {
+  state.dirty = true;
+  emit("dirty", what);
+}
+
+// ------------------------------------------------------------------ versions
+
+export async function loadVersions() {
+  const res = await api("GET", "/api/bot/versions");
+  state.versions = res.versions;
+  state.activeId = res.active_version_id;
+  emit("versions", res);
+  return res;
+}
+
+export const versionById = (id) => state.versions.find((v) => v.id === id);
+
+// ------------------------------------------------------------------ the draft
+
+// Load what the designer edits: the hub's draft (GET /api/bot/draft, agents_ui/designer_api.py), or on a
+// hub without that route the content of the active (or newest) version.
+export async function loadContent() {
+  try {
+    const res = await api("GET", "/api/bot/draft");
+    setDraft(res.draft ?? res);
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) throw err;
+  }
+  state.draft.available = false;
+  if (!state.versions.length) await loadVersions();
+  const base = state.activeId ?? state.versions[0]?.id;
+  if (base === undefined || base === null) {
+    state.content = emptyContent();
+  } else {
+    state.content = (await api("GET", `/api/bot/versions/${base}/content`)).content;
+  }
+  state.draft.base_version_id = base ?? null;
+  state.dirty = false;
+  emit("content", "loaded");
+}
+
+function setDraft(draft) {
+  state.draft = {
+    available: true, revision: draft.revision, base_version_id: draft.base_version_id ?? null,
+    updated_at: draft.updated_at ?? null, updated_by: draft.updated_by ?? null,
+  };
+  state.content = normalize(draft.content);
+  state.dirty = false;
+  emit("content", "loaded");
+}
+
+export function emptyContent() {
+  return normalize({ format: "kefu-bot", version: 1 });
+}
+
+function normalize(content) {
+  for (const key of ["intents", "entities", "synonyms", "regex_features", "lookup_tables", "responses"]) content[key] ??= [];
+  return content;
+}
+
+// Replace the edited content (an import, a version loaded into the editor); saved like any edit.
+export function replaceContent(content, baseVersionId) {
+  state.content = normalize(content);
+  if (baseVersionId !== undefined) state.draft.base_version_id = baseVersionId;
+  changed("replaced");
+  emit("content", "replaced");
+}
+
+// Save the draft on the hub; without a draft route the edits stay in this page until trained.
+export async function saveDraft() {
+  if (!state.draft.available) return false;
+  try {
+    const res = await api("PUT", "/api/bot/draft", { content: state.content, revision: state.draft.revision });
+    const draft = res.draft ?? res;
+    state.draft.revision = draft.revision ?? state.draft.revision;
+    state.draft.updated_at = draft.updated_at ?? state.draft.updated_at;
+    state.draft.updated_by = draft.updated_by ?? state.draft.updated_by;
+    state.dirty = false;
+    emit("dirty", "saved");
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) toast(t("d_stale"), "bad");
+    else toast(explain(err), "bad");
+    return false;
+  }
+}
+
+// The content the next training uses as a new version: the saved draft, or this page's content.
+export async function trainNewVersion(label) {
+  if (state.draft.available) {
+    if (state.dirty && !(await saveDraft())) return null;
+    const res = await api("POST", "/api/bot/draft/versions", { label, train: true, revision: state.draft.revision });
+    state.draft.base_version_id = res.version.id;
+    emit("dirty", "trained");
+    return res.version;
+  }
+  const res = await api("POST", "/api/bot/versions", { format: "kefu", content: state.content, label, train: true });
+  state.draft.base_version_id = res.version.id;
+  state.dirty = false;
+  emit("dirty", "trained");
+  return res.version;
+}
+
+// Intent statistics (example counts, precision/recall) from the hub, when it offers them.
+export async function loadIntentStats() {
+  if (!state.draft.available) return;
+  try {
+    const res = await api("GET", "/api/bot/draft/intents");
+    state.intentStats = new Map((res.intents ?? []).map((i) => [i.name, i]));
+    emit("stats", state.intentStats);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) console.warn(err);
+  }
+}
+
+export function download(name, text, type = "application/json") {
+  const link = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
