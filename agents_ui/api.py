@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from agents_ui.files_api import read_reply_form
 from agents_ui.push import serve_agent_socket
 from agents_ui.security import (
     CSRF_HEADER,
@@ -18,6 +19,7 @@ from agents_ui.security import (
     same_origin,
     token_hash,
 )
+from channels.base import Attachment
 from hub.actions import agent_actor
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
@@ -154,11 +156,16 @@ async def take(request: web.Request) -> web.Response:
 @routes.post("/api/conversations/{id}/messages")
 @requires()
 async def reply(request: web.Request) -> web.Response:
-    """Reply to the customer on the conversation's channel."""
+    """Reply to the customer on the conversation's channel: JSON {"text"}, or a form with text and files."""
     conversation_id = path_int(request, "id")
-    data = await read_json(request)
-    text = field_str(data, "text", max_len=request.app[SETTINGS].webchat_max_text * 4)
-    message_id = await request.app[ACTIONS].post_reply(conversation_id, _actor(request), text)
+    max_text = request.app[SETTINGS].webchat_max_text * 4
+    files: list[Attachment] = []
+    if request.content_type == "multipart/form-data":
+        # With files from the composer: a `text` field and `file` parts (see agents_ui/files_api.py).
+        text, files = await read_reply_form(request, max_text)
+    else:
+        text = field_str(await read_json(request), "text", max_len=max_text)
+    message_id = await request.app[ACTIONS].post_reply(conversation_id, _actor(request), text, attachments=files)
     return web.json_response({"message": await request.app[QUERIES].message(message_id)}, status=201)
 
 

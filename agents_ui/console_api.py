@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import String, cast, func, or_, select
 
+from agents_ui.files_api import install_files
 from agents_ui.security import current_agent, requires
 from hub.actions import agent_actor
 from hub.console_writes import (
@@ -478,3 +479,4 @@ def install_console(app: web.Application) -> None:
     app[BUS].subscribe(app[SNOOZE].on_remote_event, name="snooze-remote", origin="remote")
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_snooze_ctx)
+    install_files(app)

@@ -10,6 +10,7 @@ from channels.base import Channel, DeliveryStatus, SendResult
 from channels.render import render_for
 from hub.actions import Actions
 from hub.events import Event, MessageQueued
+from hub.files import prepare_outbound
 from hub.queries import Queries
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ class OutboxDispatcher:
                 elif outbound.metadata.get("opted_out"):
                     result = SendResult(DeliveryStatus.FAILED, error="recipient opted out", retryable=False)
                 else:
+                    outbound = await prepare_outbound(
+                        outbound,
+                        self.actions.attachments,
+                        self.actions.settings.public_url,
+                        relative_ok=channel.kind == "webchat",
+                    )
                     result = await channel.send(render_for(channel.capabilities, outbound))
             except Exception as exc:
                 log.exception("sending message %s failed", message_id)

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,64}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{20,128}$")
@@ -180,9 +181,21 @@ def customer_view(message: dict[str, Any]) -> dict[str, Any]:
         "text": message["text"],
         "buttons": message.get("buttons", []),
         "attachments": [
-            {"filename": a.get("filename"), "content_type": a.get("content_type"), "size": a.get("size")}
+            {
+                "filename": a.get("filename"),
+                "content_type": a.get("content_type"),
+                "size": a.get("size"),
+                # Only Kefu's own signed links (an agent's file); never a provider's URL.
+                "url": _file_link(a.get("url") or a.get("source_url")),
+            }
             for a in message.get("attachments", [])
         ],
         "created_at": message["created_at"],
         "client_id": (message.get("meta") or {}).get("client_id"),
     }
+
+
+def _file_link(url: str | None) -> str | None:
+    if not isinstance(url, str) or not urlsplit(url).path.startswith("/files/"):
+        return None
+    return url

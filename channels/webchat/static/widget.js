@@ -63,6 +63,8 @@
     '.queue[hidden]{display:none}' +
     '.sugg b{display:block;font-weight:600;color:#6b7480;font-size:12px;margin-bottom:2px}' +
     '.sugg a{display:block;color:#1f6feb;text-decoration:none;padding:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
+    '.file{display:block;margin-top:4px;color:inherit}' +
+    '.file img{display:block;max-width:100%;max-height:180px;border-radius:8px}' +
     '</style>' +
     '<div class="k">' +
     '<button class="launch" aria-label="chat" part="launcher"><svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg></button>' +
@@ -100,6 +102,24 @@
     div.className = "m" + (m.author === "customer" ? " me" : "") + (m.pending ? " pending" : "");
     div.textContent = m.text;
     if (m.seq) div.setAttribute("data-seq", m.seq);
+    (m.attachments || []).forEach(function (a) {
+      // Only files behind Kefu's own signed links are shown (an agent's attachment).
+      if (typeof a.url !== "string" || new URL(a.url, base).pathname.indexOf("/files/") !== 0) return;
+      var link = document.createElement("a");
+      link.className = "file";
+      link.href = new URL(a.url, base).href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      if (/^image\/(png|jpeg|gif|webp)$/.test(a.content_type || "")) {
+        var img = document.createElement("img");
+        img.src = link.href;
+        img.alt = a.filename || "";
+        link.appendChild(img);
+      } else {
+        link.textContent = "\u2193 " + (a.filename || "file");
+      }
+      div.appendChild(link);
+    });
     if (m.buttons && m.buttons.length) {
       var row = document.createElement("div");
       row.className = "btns";
