@@ -1,0 +1,173 @@
+"""Two `kefu serve` processes on one PostgreSQL and one Redis: a visitor's chat tab is on process B, the
+agent's console on process A, and each sees what the other does as it happens. Without Redis they do
+not (until a reconnect), which the same test shows with KEFU_REDIS_URL unset."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from hub.actions import Actions
+from hub.attachments import AttachmentStore
+from hub.config import Settings
+from hub.events import InProcessBus
+from hub.passwords import hash_password_sync
+from hub.storage import migrate
+from hub.storage.database import Database
+from tests.redis_bus.conftest import free_port
+from tests.routing_db.test_two_hubs import _until_healthy, pg_url  # noqa: F401  (pg_url is a fixture)
+from tests.support import PASSWORD
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+AGENT = "li@example.com"
+REPLIES = 5
+
+
+async def _add_agent(url: str, tmp: Path) -> None:
+    db = Database(url)
+    try:
+        await migrate.upgrade(db)
+        actions = Actions(db, InProcessBus(), Settings(data_dir=tmp), AttachmentStore(tmp / "attachments"))
+        await actions.ensure_default_queue()
+        await actions.create_agent(name="Li Lei", email=AGENT, password_hash=hash_password_sync(PASSWORD))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(params=[True, False], ids=["redis", "no-redis"])
+def live(request: pytest.FixtureRequest) -> bool:
+    """Whether the two processes share Redis (the story) or not (what happens without the bus)."""
+    return bool(request.param)
+
+
+@pytest.fixture
+async def hubs(
+    live: bool, pg_url: str, redis_url: str, prefix: str, tmp_path: Path  # noqa: F811
+) -> AsyncIterator[tuple[str, str]]:
+    """Process A and process B, both on the test database; on Redis when `live`."""
+    await _add_agent(pg_url, tmp_path)
+    env = {**os.environ, "KEFU_DATABASE_URL": pg_url, "KEFU_LOG_LEVEL": "WARNING"}
+    env.pop("KEFU_REDIS_URL", None)
+    if live:
+        env |= {"KEFU_REDIS_URL": redis_url, "KEFU_REDIS_PREFIX": prefix}
+    ports = [free_port(), free_port()]
+    servers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hub.cli", "serve", "--port", str(port),
+            env={**env, "KEFU_DATA_DIR": str(tmp_path / f"hub{i}")},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        for i, port in enumerate(ports)
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        await asyncio.gather(*(_until_healthy(b) for b in bases))
+        for base in bases:
+            async with aiohttp.ClientSession(base) as http, http.get("/healthz") as resp:
+                assert (await resp.json()).get("redis") == ("ok" if live else None)
+        yield bases[0], bases[1]
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            _, err = await server.communicate()
+            assert b"Traceback" not in err, err.decode()[-3000:]
+
+
+async def _frame(ws: aiohttp.ClientWebSocketResponse, timeout: float, **match: Any) -> dict[str, Any] | None:
+    """The next frame whose fields match, or None when none comes within timeout seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await ws.receive_json()
+                if all(frame.get(k) == v for k, v in match.items()):
+                    return frame
+    except TimeoutError:
+        return None
+
+
+async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, str], live: bool) -> None:
+    a, b = hubs
+    wait = 5.0 if live else 2.0
+    async with (
+        aiohttp.ClientSession(a, cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent,
+        aiohttp.ClientSession(b) as visitor,
+    ):
+        async with agent.post("/api/login", json={"email": AGENT, "password": PASSWORD}) as resp:
+            assert resp.status == 200
+            csrf = {"X-CSRF-Token": (await resp.json())["csrf_token"]}
+        console = await agent.ws_connect("/api/ws")
+        assert await _frame(console, 5, type="hello")
+        chat = await visitor.ws_connect("/webchat/ws")
+        await chat.send_json({"type": "hello"})
+        welcome = await _frame(chat, 5, type="welcome")
+        assert welcome is not None
+        token = welcome["token"]
+
+        # The visitor writes on B; the agent's console on A hears of it.
+        await chat.send_json({"type": "message", "client_id": "c1", "text": "我的订单还没到 / where is my order?"})
+        ack = await _frame(chat, 5, type="ack")
+        assert ack is not None
+        cid = ack["conversation_id"]
+        heard = await _frame(console, wait, type="message", conversation_id=cid)
+        assert (heard is not None) is live, heard
+        if live:
+            assert heard["message"]["text"].startswith("我的订单")
+
+        # The visitor types on B: the agent on A sees it; the agent types on A: the visitor on B sees it.
+        await chat.send_json({"type": "typing", "active": True})
+        assert (await _frame(console, wait, type="typing", conversation_id=cid, who="customer") is not None) is live
+        async with agent.post(f"/api/conversations/{cid}/take", headers=csrf) as resp:
+            assert resp.status == 200, await resp.text()
+        await console.send_json({"type": "typing", "conversation_id": cid, "active": True})
+        assert (await _frame(chat, wait, type="typing", who="agent", active=True) is not None) is live
+
+        # The agent replies through A's API; the reply reaches the visitor's tab on B (and, for comparison,
+        # a second tab of the same visitor on A, which A's outbox pushes to directly).
+        same = await agent.ws_connect(a.replace("http", "ws") + "/webchat/ws")
+        await same.send_json({"type": "hello", "token": token})
+        assert await _frame(same, 5, type="welcome")
+        on_b, on_a = [], []
+        for n in range(REPLIES if live else 1):
+            started = time.perf_counter()
+
+            async def arrival(
+                ws: aiohttp.ClientWebSocketResponse, text: str = f"回复 {n}", started: float = started
+            ) -> float | None:
+                frame = await _frame(ws, wait, type="message", text=text)
+                if frame is None:
+                    return None
+                assert frame["author"] == "agent" and frame["conversation_id"] == cid
+                return time.perf_counter() - started
+
+            waiting = asyncio.gather(arrival(chat), arrival(same))
+            async with agent.post(f"/api/conversations/{cid}/messages", json={"text": f"回复 {n}"}, headers=csrf) as r:
+                assert r.status == 201, await r.text()
+            b_tab, a_tab = await waiting
+            assert a_tab is not None
+            assert (b_tab is not None) is live
+            on_b.append(b_tab)
+            on_a.append(a_tab)
+        await same.close()
+        await chat.close()
+        if live:
+            print(f"\nreply posted on A, ms until the tab on A: {sorted(round(s * 1000) for s in on_a)}, "
+                  f"on B: {sorted(round(s * 1000) for s in on_b if s is not None)}")
+            assert max(s for s in on_b if s is not None) < 2.0, (on_a, on_b)
+            return
+
+        # Without the bus the reply waited in the database: the tab gets it when it reconnects and resumes.
+        chat = await visitor.ws_connect("/webchat/ws")
+        await chat.send_json({"type": "hello", "token": token, "cursor": {"conversation_id": cid, "seq": ack["seq"]}})
+        welcome = await _frame(chat, 5, type="welcome")
+        assert welcome is not None and [m["text"] for m in welcome["messages"]] == ["回复 0"]
+        await chat.close()
