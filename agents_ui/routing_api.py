@@ -18,7 +18,7 @@ from hub.routing.checks import (
     check_queue,
     check_unknown,
 )
-from hub.routing.reports import agent_metrics, metrics_dict, queue_metrics
+from hub.routing.reports import agent_csat, agent_metrics, metrics_dict, queue_metrics
 from hub.routing.service import ROUTING_SERVICE, RoutingService
 from hub.routing.transfer import ToAgent, ToQueue
 
@@ -344,11 +344,12 @@ def _empty_queue(queue_id: int) -> dict[str, Any]:
 @routes.get("/api/metrics/agents")
 @requires(*SUPERVISORS)
 async def agent_report(request: web.Request) -> web.Response:
-    """Per-agent handled, handle time, available and handling time, occupancy over [from, to)."""
+    """Per-agent handled, handle time, available and handling time, occupancy and CSAT over [from, to)."""
     routing = _routing(request)
     now = routing.clock()
     start, end = _range(request, now)
     figures = await agent_metrics(routing.db, start, end, now)
+    ratings = await agent_csat(routing.db, start, end)
     rows = []
     for agent in await routing.reads.agents():
         data = figures.get(agent["id"]) or {
@@ -359,5 +360,8 @@ async def agent_report(request: web.Request) -> web.Response:
             "handling_seconds": 0.0,
             "occupancy": None,
         }
-        rows.append({**data, "name": agent["name"], "presence": agent["presence"]})
+        score, rated = ratings.get(agent["id"], (None, 0))
+        rows.append(
+            {**data, "name": agent["name"], "presence": agent["presence"], "csat": score, "csat_responses": rated}
+        )
     return web.json_response({"from": start.isoformat(), "to": end.isoformat(), "now": now.isoformat(), "agents": rows})

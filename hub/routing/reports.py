@@ -155,6 +155,23 @@ async def agent_metrics(db: Database, start: datetime, end: datetime, now: datet
     return report
 
 
+async def agent_csat(db: Database, start: datetime, end: datetime) -> dict[int, tuple[float, int]]:
+    """Average CSAT score and number of ratings per agent, for conversations they resolved in [start, end).
+
+    A rating belongs to the agent the conversation was assigned to when it was resolved (the assignee
+    stays on the row), counted on the day of the resolution, as the wallboard counts queues.
+    """
+    c = conversations.c
+    query = (
+        select(c.assignee_id, func.avg(c.csat_score), func.count(c.csat_score))
+        .where(c.resolved_at >= start, c.resolved_at < end, c.csat_score.is_not(None), c.assignee_id.is_not(None))
+        .group_by(c.assignee_id)
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return {int(agent_id): (float(avg), int(n)) for agent_id, avg, n in rows}
+
+
 async def _occupancy(
     conn: AsyncConnection, dialect: str, start: datetime, end: datetime, open_end: datetime, buckets: Buckets
 ) -> None:
