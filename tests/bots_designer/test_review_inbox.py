@@ -8,9 +8,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bots.policy import REPHRASE
+from hub.domain import Role
 from tests.bots_designer.conftest import put, trained
-from tests.bots_service.conftest import ChatCustomer, settled
-from tests.support import AgentSession, next_frame
+from tests.bots_service.conftest import ChatCustomer, conversation, settled
+from tests.support import AgentSession, add_agent, next_frame
 
 UNSURE_TEXT = "我想预约上门安装空调"
 INSTALLATION = ["安装服务怎么预约", "可以上门安装吗", "how do I book an installation", "do you install the appliance",
@@ -169,3 +170,22 @@ async def test_bad_review_requests_are_refused(designer: AgentSession) -> None:
     assert status == 400 and body["error"] == "invalid_field"
     status, body = await designer.post("/api/bot/review/abc/dismiss")
     assert status == 404
+
+
+async def test_erasing_a_customer_removes_their_words_from_the_inbox(
+    bot_hub: TestClient, designer: AgentSession, customer: ChatCustomer, login_as: Any
+) -> None:
+    await customer.ask(UNSURE_TEXT)
+    await settled(bot_hub, customer.conversation_id)
+    assert (await inbox(designer))["total"] == 1
+    customer_id = (await conversation(bot_hub, customer.conversation_id))["customer_id"]
+    await add_agent(bot_hub, "root@example.com", Role.ADMIN)
+    admin = await login_as("root@example.com")
+    status, exported = await admin.get(f"/api/customers/{customer_id}/privacy/export")
+    assert status == 200, exported
+    [section] = exported["sections"]["bot_review_inbox"]
+    assert section["data"][0]["text"] == UNSURE_TEXT
+    status, body = await admin.post(f"/api/customers/{customer_id}/privacy/erase",
+                                    {"confirm": customer_id, "basis": "gdpr"})
+    assert status == 200, body
+    assert (await inbox(designer))["total"] == 0
