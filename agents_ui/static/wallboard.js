@@ -8,6 +8,7 @@ const REFRESH_MS = 2000;
 let agents = [];
 let monitored = null;
 let refreshing = false;
+let socket = null;
 
 function table(node, head, rows) {
   node.replaceChildren(
@@ -53,8 +54,9 @@ async function refreshAgents() {
   const { agents: rows } = await api("GET", "/api/metrics/agents");
   const load = new Map(agents.map((a) => [a.id, a]));
   table($("#agent-table"), [t("agents"), t("presence"), t("load"), t("handled"), t("handle_time"), t("occupancy"), t("csat")],
-    rows.map((a) => ({ cells: [a.name, t(a.presence), `${load.get(a.agent_id)?.load ?? 0}/${load.get(a.agent_id)?.capacity ?? "—"}`,
-      a.handled, duration(a.average_handle_time_seconds), percent(a.occupancy), a.csat === undefined || a.csat === null ? "—" : a.csat] })));
+    rows.map((a) => ({ attrs: { "data-agent": a.agent_id }, cells: [a.name, t(a.presence), `${load.get(a.agent_id)?.load ?? 0}/${load.get(a.agent_id)?.capacity ?? "—"}`,
+      a.handled, duration(a.average_handle_time_seconds), percent(a.occupancy),
+      el("span", { "data-csat": a.agent_id }, a.csat === null || a.csat === undefined ? "—" : `${a.csat.toFixed(2)} (${a.csat_responses})`)] })));
 }
 
 async function refreshLive() {
@@ -73,7 +75,26 @@ async function charts() {
   $("#sl-chart").replaceChildren(line(data.service_level, { target: 0.8 }));
 }
 
+function monitorMessage(m) {
+  return el("div", { class: `msg ${m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out"}`, "data-message": m.id }, m.text,
+    (m.attachments || []).map((a, i) => el("a", { class: "attachment", href: `/api/messages/${m.id}/attachments/${i}`, target: "_blank" }, a.filename || "file")),
+    el("div", { class: "meta" }, `${m.author} · ${time(m.created_at)}`));
+}
+
+// Live: message frames for the monitored conversation are appended as they come (supervisors get
+// every conversation's messages on the socket); nothing is fetched again, so a half-written note stays.
+function showMessage(m) {
+  const box = $("#monitor-messages");
+  if (!box || m.conversation_id !== monitored || box.querySelector(`[data-message="${m.id}"]`)) return;
+  box.append(monitorMessage(m));
+  box.scrollTop = box.scrollHeight;
+}
+
 async function monitor(id) {
+  if (socket?.readyState === WebSocket.OPEN) {
+    if (monitored) socket.send(JSON.stringify({ type: "unwatch", conversation_id: monitored }));
+    socket.send(JSON.stringify({ type: "watch", conversation_id: id }));
+  }
   monitored = id;
   const res = await api("GET", `/api/conversations/${id}`);
   const reassign = el("select", { id: "reassign" }, el("option", { value: "" }, t("reassign")),
@@ -86,12 +107,11 @@ async function monitor(id) {
   const note = el("textarea", { id: "monitor-note", placeholder: t("join_note") });
   $("#monitor").replaceChildren(
     el("h3", {}, `#${id} · ${res.conversation.customer_name || ""} · ${res.conversation.channel}`),
-    el("div", { class: "messages", id: "monitor-messages" }, res.messages.map((m) =>
-      el("div", { class: `msg ${m.direction === "in" ? "in" : m.direction === "note" ? "note" : "out"}` }, m.text,
-        el("div", { class: "meta" }, `${m.author} · ${time(m.created_at)}`)))),
+    el("div", { class: "messages", id: "monitor-messages" }),
     el("form", { onsubmit: async (e) => { e.preventDefault(); if (!note.value.trim()) return;
-      await api("POST", `/api/conversations/${id}/mention-notes`, { text: note.value }); note.value = ""; monitor(id); } },
-      note, el("button", { type: "submit" }, t("note")), reassign));
+      const sent = await api("POST", `/api/conversations/${id}/mention-notes`, { text: note.value }); note.value = ""; showMessage(sent.message); } },
+      note, el("button", { type: "submit", id: "monitor-send" }, t("note")), reassign));
+  res.messages.forEach(showMessage);
 }
 
 let chartTimer = null;
@@ -102,14 +122,17 @@ function chartsSoon() {
 }
 
 function connect() {
-  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`);
-  socket.onopen = () => $("#live").classList.add("on");
+  socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`);
+  socket.onopen = () => {
+    $("#live").classList.add("on");
+    if (monitored) monitor(monitored);  // watch again and catch up on what came while away
+  };
   socket.onclose = () => { $("#live").classList.remove("on"); setTimeout(connect, 2000); };
   socket.onmessage = (event) => {
     const frame = JSON.parse(event.data);
     // A conversation arriving or being answered changes the board now, not at the next poll.
     if (frame.type === "conversation" || frame.type === "presence") { refresh(); refreshLive(); refreshAgents(); chartsSoon(); }
-    if (frame.type === "message" && frame.conversation_id === monitored) monitor(monitored);
+    if (frame.type === "message") showMessage(frame.message);
   };
 }
 
