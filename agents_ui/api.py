@@ -23,8 +23,9 @@ from channels.base import Attachment
 from hub.actions import agent_actor
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
+from hub.handoff import handoff_card
 from hub.http import field_str, json_error, path_int, read_json
-from hub.keys import ACTIONS, BUS, MERGE, PUSH, QUERIES, SETTINGS
+from hub.keys import ACTIONS, BUS, DATABASE, MERGE, PUSH, QUERIES, SETTINGS
 from hub.passwords import hash_password_sync, verify_password
 from hub.queries import INBOX_VIEWS
 
@@ -136,11 +137,14 @@ async def list_conversations(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{id}")
 @requires()
 async def get_conversation(request: web.Request) -> web.Response:
-    """A conversation with every message and note."""
+    """A conversation with every message and note, and the bot's hand-off card when it handed over."""
     conversation_id = path_int(request, "id")
     queries = request.app[QUERIES]
     conversation = await queries.conversation(conversation_id)
     messages = await queries.messages(conversation_id)
+    if conversation["handoff_reason"]:
+        db = request.app[DATABASE]
+        conversation["handoff"] = await handoff_card(db, conversation_id, conversation["customer_id"])
     return web.json_response({"conversation": conversation, "messages": messages})
 
 
