@@ -1,11 +1,11 @@
-"""Replies that another hub process sent reach the live sockets (web chat tabs) connected to this one."""
+"""Messages another hub process stored or sent reach the live sockets (web chat tabs) connected to this one."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from channels.render import render_for
-from hub.events import DeliveryChanged, Event, Handler
+from hub.events import DeliveryChanged, Event, Handler, MessageReceived
 from hub.keys import CHANNELS, DATABASE, QUERIES
 from hub.queries import conversation_recipient
 
@@ -14,15 +14,20 @@ _SENT = ("sent", "delivered")
 
 
 def remote_reply_mirror(app: web.Application) -> Handler:
-    """A bus subscriber for remote events: push another process's sent reply to this process's sockets.
+    """A bus subscriber for remote events: push another process's messages to this process's sockets.
 
-    The process that sends a reply pushes it to the sockets it holds; a visitor whose tab is on
-    another process would otherwise see it only on reconnect. Only channels with live sockets
-    (those with `connected_addresses`) are mirrored; nothing is sent to a provider twice.
+    The process that sends a reply pushes it to the sockets it holds, and the process a visitor wrote
+    on echoes the message to the visitor's other tabs there; tabs on other processes would otherwise
+    see either only on reconnect. Only channels with live sockets (those with `connected_addresses`)
+    are mirrored, through their `send`, which for them only pushes to open sockets; nothing is sent to
+    a provider twice.
     """
 
     async def mirror(event: Event) -> None:
-        if not isinstance(event, DeliveryChanged) or event.status not in _SENT:
+        if isinstance(event, DeliveryChanged):
+            if event.status not in _SENT:
+                return
+        elif not isinstance(event, MessageReceived):
             return
         live = {kind: ch for kind, ch in app[CHANNELS].items() if hasattr(ch, "connected_addresses")}
         if not any(ch.connected_addresses() for ch in live.values()):  # type: ignore[attr-defined]
