@@ -1,5 +1,5 @@
-// Synonyms (what customers type -> the value the bot uses), regex features and lookup tables:
-// one name and one value per line each.
+// Entities: synonyms (what customers type -> the value the bot uses), regex features and lookup tables
+// (a regex or lookup table named like an entity finds it in messages); one value per line each.
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { state, on, changed } from "./designer_state.js";

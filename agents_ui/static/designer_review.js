@@ -47,7 +47,7 @@ export async function show() {
   const articles = (await guarded(() => listArticles("&status=published"))) ?? [];
   document.getElementById("review-count").textContent = status === "pending" ? String(res.total ?? res.items.length) : "";
   root.replaceChildren(
-    el("div", { class: "row filters" },
+    el("div", { class: "row review-filters" },
       el("select", { id: "review-status", "aria-label": t("d_status"), onchange: (e) => { status = e.target.value; show(); } },
         ["pending", "assigned", "dismissed"].map((s) => el("option", { value: s, selected: s === status }, t(`d_rs_${s}`)))),
       REASONS.map((r) => el("button", { class: `tab ${r === reason ? "on" : ""}`, "aria-selected": String(r === reason), "data-reason": r,

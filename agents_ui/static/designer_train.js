@@ -12,7 +12,7 @@ export function mount(node) {
   root = node;
   root.replaceChildren(
     el("div", { class: "train-box" },
-      el("h2", {}, t("d_train")),
+      el("h2", {}, t("d_train_new")),
       el("div", { class: "row" },
         el("input", { id: "version-label", placeholder: t("d_version_label"), size: 32 }),
         el("button", { id: "train-button", class: "primary", onclick: startTraining }, t("d_train_now"))),

@@ -36,9 +36,9 @@ const STRINGS = {
 
 // ---- bot designer (designer*.js): keys start with d_ ----
 Object.assign(STRINGS.en, {
-  d_title: "Bot designer", d_intents: "Intents", d_responses: "Responses", d_extras: "Synonyms & patterns",
-  d_kb: "Articles", d_train: "Train & versions", d_test: "Test", d_review: "Review", d_eval: "Evaluation",
-  d_io: "Import / export", d_console: "Console", d_forbidden: "The bot designer is for designers and admins.",
+  d_title: "Bot designer", d_intents: "Intents", d_responses: "Responses", d_extras: "Entities",
+  d_kb: "Articles", d_train: "Versions", d_test: "Test", d_review: "Review", d_eval: "Evaluation",
+  d_io: "Import/export", d_console: "Console", d_forbidden: "The bot designer is for designers and admins.",
   d_save: "Save draft", d_train_now: "Train", d_draft: "Draft", d_draft_saved_on_hub: "Draft (saved on the hub)",
   d_draft_local: "Draft (kept in this page until you train)", d_based_on: "based on version",
   d_unsaved: "unsaved changes", d_stale: "Someone else saved the draft meanwhile: reload it before saving.",
@@ -80,14 +80,14 @@ Object.assign(STRINGS.en, {
   d_eval_missing: "This hub does not evaluate versions yet (GET /api/bot/versions/{id}/evaluation is missing).",
   d_answered: "Answered", d_per_intent: "Per intent", d_precision: "Precision", d_recall: "Recall",
   d_support: "Support", d_confused: "Most confused pairs", d_predicted: "Taken for",
-  d_conflicts: "Conflicting examples (same text, two intents)", d_thin: "Intents with too few examples", d_not_evaluated: "This version has no evaluation (not trained, or trained before evaluations were kept).",
+  d_conflicts: "Conflicting examples (same text, two intents)", d_thin: "Intents with too few examples", d_train_new: "Train a new version from the draft", d_not_evaluated: "This version has no evaluation (not trained, or trained before evaluations were kept).",
   d_import_rasa: "Import a Rasa project", d_import_kefu: "Import Kefu JSON", d_import: "Import", d_export: "Export",
   d_export_help: "Kefu JSON holds everything; Rasa files hold intents, entities, synonyms, regexes, lookups and responses.",
   d_pick_nlu: "Choose an nlu.yml file.", d_pick_file: "Choose a file.", d_imported: "Imported",
   d_export_base: "The Rasa export is of the version the draft is based on, without the unsaved changes.",
 });
 Object.assign(STRINGS.zh, {
-  d_title: "机器人设计", d_intents: "意图", d_responses: "回复", d_extras: "同义词与模式", d_kb: "知识库文章", d_train: "训练与版本",
+  d_title: "机器人设计", d_intents: "意图", d_responses: "回复", d_extras: "实体", d_kb: "知识库文章", d_train: "训练与版本",
   d_test: "测试", d_review: "待审核", d_eval: "评估", d_io: "导入 / 导出", d_console: "坐席工作台", d_forbidden: "机器人设计仅限设计师和管理员使用。",
   d_save: "保存草稿", d_train_now: "训练", d_draft: "草稿", d_draft_saved_on_hub: "草稿（已保存在服务器）",
   d_draft_local: "草稿（训练前仅保存在本页面）", d_based_on: "基于版本", d_unsaved: "有未保存的修改", d_stale: "其他人已保存了草稿：请先重新加载再保存。",
@@ -117,7 +117,7 @@ Object.assign(STRINGS.zh, {
   d_done_article: "已关联到文章", "d_done_out-of-scope": "已标记为超出范围", d_done_dismiss: "已忽略",
   d_eval_missing: "此服务器还不能评估版本（缺少 GET /api/bot/versions/{id}/evaluation）。", d_answered: "已回答", d_per_intent: "各意图",
   d_precision: "精确率", d_recall: "召回率", d_support: "样本数", d_confused: "最易混淆的意图", d_predicted: "被识别为",
-  d_conflicts: "冲突的例句（同一句话属于两个意图）", d_thin: "例句太少的意图", d_not_evaluated: "此版本没有评估结果（未训练，或训练于保存评估之前）。", d_import_rasa: "导入 Rasa 项目", d_import_kefu: "导入 Kefu JSON",
+  d_conflicts: "冲突的例句（同一句话属于两个意图）", d_thin: "例句太少的意图", d_train_new: "用草稿训练新版本", d_not_evaluated: "此版本没有评估结果（未训练，或训练于保存评估之前）。", d_import_rasa: "导入 Rasa 项目", d_import_kefu: "导入 Kefu JSON",
   d_import: "导入", d_export: "导出", d_export_help: "Kefu JSON 包含全部内容；Rasa 文件包含意图、实体、同义词、正则、查找表和回复。",
   d_pick_nlu: "请选择 nlu.yml 文件。", d_pick_file: "请选择文件。", d_imported: "已导入",
   d_export_base: "Rasa 导出的是草稿所基于的版本，不含未保存的修改。",

@@ -2,7 +2,7 @@
 // fenced and inline code, emphasis, rules and links. It builds nodes and text nodes only (never
 // innerHTML), and a link keeps its href only when it is http(s), mailto, or a path on this site.
 
-const SAFE_URL = /^(https?:\/\/|mailto:|\/(?!\/)|#|\.{0,2}\/)/i;
+const SAFE_URL = /^(https?:\/\/|mailto:|\/(?![\/\\])|#|\.{1,2}\/)/i;
 
 export function safeUrl(url) {
   const trimmed = String(url).trim();
@@ -16,7 +16,7 @@ function node(tag, ...children) {
 }
 
 // Inline: `code`, **strong**, *em* / _em_, [text](url), ![alt](url) shown as a link, hard breaks kept out.
-const INLINE = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\*\*(.+?)\*\*|__(.+?)__|\*(?!\s)(.+?)\*|(?<![\w])_(?!\s)(.+?)_(?![\w])|!?\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+"[^"]*")?\s*\)|<(https?:\/\/[^>\s]+)>/;
+const INLINE = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\*\*(.+?)\*\*|__(.+?)__|\*(?!\s)(.+?)\*|(?<![\w])_(?!\s)(.+?)_(?![\w])|!?\[([^\]]*)\]\(\s*((?:[^()\s]|\([^()\s]*\))*)(?:\s+"[^"]*")?\s*\)|<(https?:\/\/[^>\s]+)>/;
 
 export function inline(text) {
   const out = [];

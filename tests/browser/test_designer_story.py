@@ -30,9 +30,14 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def hub(aiohttp_client: Any, settings: Settings, model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    """A hub with the bot on and the starter bot trained and active."""
+async def hub(
+    aiohttp_client: Any, settings: Settings, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> TestClient:
+    """A hub with the bot on and the starter bot trained and active (SQLite only: the story runs once)."""
     from hub.app import create_app
+
+    if "postgres" in settings.database_url:
+        pytest.skip("the browser story runs once, on the default SQLite store")
 
     monkeypatch.setenv("KEFU_BOT_MODEL_CACHE", str(model_cache))
     app: web.Application = create_app(replace(settings, bot_enabled=True))
@@ -47,6 +52,7 @@ errors: list[str] = []
 async def designer_page(browser: Any, base: str) -> Any:
     context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     page = await context.new_page()
+    errors.clear()
     page.on("pageerror", lambda err: (errors.append(str(err)), print("pageerror:", err)))
     page.on("console", lambda msg: print("console:", msg.type, msg.text))
     await page.goto(f"{base}/designer")
@@ -61,6 +67,12 @@ async def designer_page(browser: Any, base: str) -> Any:
     return page
 
 
+async def shot(page: Any, name: str, *, full_page: bool = False) -> None:
+    """A screenshot for docs/bot-designer.md, without the toasts of earlier steps."""
+    await page.evaluate("() => document.querySelectorAll('.toast').forEach((n) => n.remove())")
+    await page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
 async def customer_asks(chat: Any, text: str) -> None:
     box = chat.locator("textarea")
     await box.fill(text)
@@ -72,10 +84,8 @@ async def bot_lines(chat: Any, needle: str) -> int:
 
 
 async def test_edit_train_test_activate_and_roll_back_in_chromium(
-    hub: TestClient, browser: Any, database_url: str
+    hub: TestClient, browser: Any
 ) -> None:
-    if "postgres" in database_url:
-        pytest.skip("the browser story runs once, on the default SQLite store")
     await add_agent(hub, "dee@example.com", Role.DESIGNER, name="Dee 设计师")
     base = str(hub.make_url("")).rstrip("/")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -113,14 +123,22 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await page.locator("#entity-selection", has_text="«saturday»").wait_for()
     await page.fill("#entity-name", "day")
     await page.click("#mark-entity")
-    await page.locator("#examples li", has_text="are you open").locator(".ent-chip", has_text="day: saturday").wait_for()
+    marked = page.locator("#examples li", has_text="are you open")
+    await marked.locator(".ent-chip", has_text="day: saturday").wait_for()
     assert await page.locator("#draft-bar.dirty").count() == 1
 
     # the Chinese web chat answer: a new text for the zh variation on any channel
     variation = page.locator("[data-response-editor='utter_opening_hours'] .variation").first
     assert await variation.locator(".v-language").input_value() == "zh"
     await variation.locator(".v-text").fill(f"我们的人工客服{NEW}在线。")
-    await page.screenshot(path=str(SHOTS / "designer-intent.png"))
+    await shot(page, "designer-intent.png")
+
+    # a lookup table finds the day in a message
+    await page.locator(".d-tab[data-panel=extras]").click()
+    lookups = page.locator(".extra[data-kind=lookup_tables]")
+    await lookups.locator("button", has_text="Lookup tables").click()
+    await lookups.locator("tbody tr input").fill("day")
+    await lookups.locator("tbody tr textarea").fill("周六\n周日\nsaturday\nsunday")
 
     # train: the progress bar follows the version until it is ready
     await page.click("#train-now")
@@ -133,7 +151,7 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     row = page.locator(f"#versions tr[data-version='{new_id}']")
     await row.locator(".status-ready").wait_for()
     await row.locator("td", has_text="%").first.wait_for()
-    await page.screenshot(path=str(SHOTS / "designer-train.png"))
+    await shot(page, "designer-train.png")
     assert await page.locator("#draft-bar.dirty").count() == 0
 
     # test the message against the new version before customers see it
@@ -149,10 +167,14 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await page.click("#test-send")
     await page.locator("#test-verdict", has_text="Would hand off").wait_for()
     await page.locator("#test-reason", has_text="asked_for_human").wait_for()
-    await page.fill("#test-text", "are you open on sunday")
-    await page.click("#test-send")
+    await page.fill("#test-text", "are you open on sunday?")
+    await page.press("#test-text", "Enter")
+    await page.locator("#test-entities .chip", has_text="day: sunday").wait_for()
     await page.locator("#test-ranking tr.top", has_text="opening_hours").wait_for()
-    await page.screenshot(path=str(SHOTS / "designer-test.png"))
+    await page.fill("#test-text", "周末你们几点营业？")
+    await page.press("#test-text", "Enter")
+    await page.locator("#test-reply", has_text=NEW).wait_for()
+    await shot(page, "designer-test.png")
 
     # the live web chat still answers with the active (starter) version
     await customer_asks(chat, "你们几点营业？")
@@ -183,5 +205,142 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await page.reload()
     await page.locator("#designer[data-ready='1']").wait_for()
     await page.locator(".d-tab[data-panel=train]", has_text="训练与版本").wait_for()
+    assert errors == []
+    await customer_ctx.close()
+    await page.context.close()
+
+
+async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
+    hub: TestClient, browser: Any, tmp_path: Path
+) -> None:
+    await add_agent(hub, "dee@example.com", Role.DESIGNER, name="Dee 设计师")
+    base = str(hub.make_url("")).rstrip("/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    # a customer asks something the starter bot is unsure about: it asks to rephrase, and the
+    # message waits in the review inbox
+    customer_ctx = await browser.new_context(viewport={"width": 1000, "height": 760})
+    customer = await customer_ctx.new_page()
+    await customer.goto(f"{base}/demo")
+    chat = customer.locator("#kefu-widget")
+    await customer_asks(chat, "你们春节放假吗")
+    await chat.locator(".m:not(.me)").first.wait_for()
+
+    page = await designer_page(browser, base)
+
+    # an article written in Markdown, previewed live (unsafe links lose their href), then published
+    await page.locator(".d-tab[data-panel=kb]").click()
+    await page.click("#kb-new")
+    await page.fill("#kb-title", "春节期间的客服安排")
+    await page.fill("#kb-body", "## 春节安排\n\n除夕到初三人工客服**休息**，机器人照常服务。\n\n"
+                    "- 初四恢复人工\n- 订单照常发货\n\n详见[帮助中心](/help) 或 [这里](javascript:alert(1))。\n")
+    preview = page.locator("#kb-preview")
+    await preview.locator("h2", has_text="春节安排").wait_for()
+    assert await preview.locator("strong").inner_text() == "休息"
+    assert await preview.locator("li").count() == 2
+    assert await preview.locator("a[href='/help']").count() == 1
+    assert await preview.locator("a[href^='javascript']").count() == 0
+    assert "这里。" in await preview.inner_text()
+    rendered = await page.evaluate(
+        """async () => {
+            const { render } = await import("/static/console/markdown.js");
+            const box = document.createElement("div");
+            box.append(render("<img src=x onerror=alert(1)> **b** [a](https://example.com/x_(y)) "
+              + "[j](JAVASCRIPT:alert(1)) [d](data:text/html,x) [p](//evil.example) `<i>`"
+              + "\\n\\n1. one\\n2. two\\n\\n```\\n<b>code</b>\\n```"));
+            return { html: box.innerHTML,
+                     elements: [...box.querySelectorAll("*")].map((n) => n.tagName.toLowerCase()),
+                     links: [...box.querySelectorAll("a")].map((a) => [a.getAttribute("href"), a.rel]) };
+        }"""
+    )
+    assert rendered["links"] == [["https://example.com/x_(y)", "noopener noreferrer nofollow"]]
+    assert sorted(set(rendered["elements"])) == ["a", "code", "li", "ol", "p", "pre", "span", "strong"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered["html"] and "&lt;b&gt;code&lt;/b&gt;" in rendered["html"]
+    await page.click("#kb-publish")
+    await page.locator("#kb-meta", has_text="published").wait_for()
+    await page.locator("#kb-list li", has_text="春节期间的客服安排").wait_for()
+    await shot(page, "designer-kb.png")
+
+    # the review inbox: assign the message to an intent; it becomes an example in the draft
+    await page.locator(".d-tab[data-panel=review]").click()
+    row = page.locator("#review-items tr", has_text="你们春节放假吗")
+    await row.wait_for()
+    await row.locator(".badge", has_text="Unsure").wait_for()
+    await shot(page, "designer-review.png")
+    await row.locator(".assign-intent").select_option("opening_hours")
+    await row.locator("[data-action=assign]").click()
+    await page.locator(".toast", has_text="added as an example").wait_for()
+    await row.wait_for(state="detached")
+    await page.select_option("#review-status", "assigned")
+    await page.locator("#review-items tr", has_text="你们春节放假吗").locator("td", has_text="opening_hours").wait_for()
+    await page.locator(".d-tab[data-panel=intents]").click()
+    await page.locator("#intent-list li[data-intent='opening_hours']").click()
+    await page.locator("#examples li", has_text="你们春节放假吗").wait_for()
+
+    # a second unsure message (the bot hands off after two): out of scope, an example of out_of_scope
+    await customer_asks(chat, "有没有优惠券")
+    await page.locator(".d-tab[data-panel=review]").click()
+    await page.select_option("#review-status", "pending")
+    row = page.locator("#review-items tr", has_text="有没有优惠券")
+    for _ in range(50):
+        if await row.count():
+            break
+        await page.wait_for_timeout(200)
+        await page.locator(".d-tab[data-panel=review]").click()
+    assert await row.locator(".assign-article option", has_text="春节期间的客服安排").count() == 1
+    await row.locator("[data-action=out-of-scope]").click()
+    await page.locator(".toast", has_text="marked out of scope").wait_for()
+    await page.locator("#review-empty").wait_for()
+    await page.locator(".d-tab[data-panel=intents]").click()
+    await page.locator("#intent-list li[data-intent='out_of_scope']").click()
+    await page.locator("#examples li", has_text="有没有优惠券").wait_for()
+
+    # the evaluation of the active version: per-intent table (sortable, CSV), chart, confused pairs
+    await page.locator(".d-tab[data-panel=train]").click()
+    await page.locator("#versions tr.active [data-action=evaluate]").click()
+    table = page.locator("#eval-table")
+    await table.locator("tr[data-intent='opening_hours']").wait_for()
+    assert await page.locator("#eval-chart rect").count() == await table.locator("tbody tr").count()
+    await table.locator("th[data-sort=recall]").click()
+    recalls = [float(x.rstrip("%")) for x in await table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert recalls == sorted(recalls)
+    await table.locator("th[data-sort=recall]").click()
+    recalls = [float(x.rstrip("%")) for x in await table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert recalls == sorted(recalls, reverse=True)
+    async with page.expect_download() as download_info:
+        await page.click("#eval-csv")
+    csv_path = tmp_path / "evaluation.csv"
+    await (await download_info.value).save_as(csv_path)
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Intent") and any(line.startswith("opening_hours,") for line in lines)
+    await shot(page, "designer-eval.png", full_page=True)
+
+    # export the draft (Kefu JSON and Rasa files) and import the Rasa files back
+    await page.locator(".d-tab[data-panel=io]").click()
+    async with page.expect_download() as download_info:
+        await page.click("#export-kefu")
+    kefu_path = tmp_path / "kefu-bot.json"
+    await (await download_info.value).save_as(kefu_path)
+    exported = __import__("json").loads(kefu_path.read_text(encoding="utf-8"))
+    [hours] = [i for i in exported["intents"] if i["name"] == "opening_hours"]
+    assert "你们春节放假吗" in [e["text"] for e in hours["examples"]]
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    await page.click("#export-rasa")
+    for _ in range(100):
+        if len(downloads) == 2:
+            break
+        await page.wait_for_timeout(100)
+    files = {}
+    for download in downloads:
+        files[download.suggested_filename] = tmp_path / download.suggested_filename
+        await download.save_as(files[download.suggested_filename])
+    assert set(files) == {"nlu.yml", "domain.yml"}
+    assert "你们春节放假吗" in files["nlu.yml"].read_text(encoding="utf-8")
+    await page.set_input_files("#import-nlu", str(files["nlu.yml"]))
+    await page.set_input_files("#import-domain", str(files["domain.yml"]))
+    await page.click("#import-rasa")
+    await page.locator("#io-result", has_text=f"{len(exported['intents'])} intents").wait_for()
+    assert errors == []
     await customer_ctx.close()
     await page.context.close()
