@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -21,6 +22,8 @@ from agents_ui.security import (
 )
 from channels.base import Attachment
 from hub.actions import agent_actor
+from hub.customers.errors import FieldError
+from hub.customers.keys import CUSTOMERS
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
 from hub.handoff import handoff_card
@@ -213,11 +216,46 @@ async def get_customer(request: web.Request) -> web.Response:
 @routes.patch("/api/customers/{id}")
 @requires()
 async def patch_customer(request: web.Request) -> web.Response:
-    """Edit a customer's fields; the change is logged on the record."""
+    """Edit a customer's fields through the record service's checks; the change is logged on the record.
+
+    Takes the record's field names (see PATCH /api/customers/{id}/record) and, as before, `display_name`,
+    `email` and `phone`: the latter two replace the primary address and keep the others.
+    """
     customer_id = path_int(request, "id")
     data = await read_json(request)
-    await request.app[ACTIONS].update_customer(customer_id, _actor(request), data)
-    return web.json_response({"customer": await request.app[QUERIES].customer(customer_id)})
+    records = request.app[CUSTOMERS]
+    agent = current_agent(request)
+    try:
+        fields = await _record_fields(records, customer_id, data)
+        changed = await records.records.update(customer_id, f"agent:{agent.id}", fields)
+    except FieldError as error:
+        return json_error(error.status, error.code, error.message, field=error.field)
+    return web.json_response({"customer": await request.app[QUERIES].customer(customer_id), "changed": changed})
+
+
+_LEGACY_CONTACTS = {"email": "emails", "phone": "phones"}
+
+
+async def _record_fields(records: Any, customer_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The body in the record service's names (display_name -> name, email/phone -> the contact lists)."""
+    fields = dict(data)
+    if "display_name" in fields:
+        if "name" in fields:
+            raise FieldError("name", "give name or display_name, not both", code="invalid_field")
+        fields["name"] = fields.pop("display_name")
+    legacy = [name for name in _LEGACY_CONTACTS if name in fields]
+    if not legacy:
+        return fields
+    current = await records.reads.record(customer_id)
+    for name in legacy:
+        plural, value = _LEGACY_CONTACTS[name], fields.pop(name)
+        if plural in fields:
+            raise FieldError(plural, f"give {plural} or {name}, not both", code="invalid_field")
+        if value is not None and not isinstance(value, str):
+            raise FieldError(name, f"'{name}' must be a string or null", code="invalid_field")
+        others = list(current[plural][1:])
+        fields[plural] = ([value] if value else []) + others
+    return fields
 
 
 @routes.post("/api/customers/{id}/merge")

@@ -143,10 +143,10 @@ async def test_customer_fields_are_edited_and_the_change_is_logged(hub: TestClie
     resp = await agent.client.patch(
         f"/api/customers/{stored.customer_id}", json={"password_hash": "x"}, headers={"X-CSRF-Token": agent.csrf}
     )
-    assert resp.status == 400 and (await resp.json())["error"] == "unknown_fields"
+    assert resp.status == 400 and (await resp.json())["error"] == "unknown_field"
     _, body = await agent.get(f"/api/customers/{stored.customer_id}/events")
     assert body["events"][0]["kind"] == "customer.updated"
-    assert body["events"][0]["data"]["after"] == {"display_name": "陈先生", "tier": "key"}
+    assert body["events"][0]["data"]["after"] == {"name": "陈先生", "tier": "key"}
 
 
 async def test_a_customer_who_writes_again_after_resolution_reopens_or_starts_anew(
