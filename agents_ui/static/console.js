@@ -44,6 +44,7 @@ async function showApp() {
   $("#app").hidden = false;
   $("#me").textContent = `${state.me.name} · ${state.me.role}`;
   $("#wallboard-link").hidden = state.me.role === "agent";
+  $("#designer-link").hidden = !["designer", "admin"].includes(state.me.role);
   askPermission();
   cannedResponses().catch(() => {});
   selectView(state.view);
