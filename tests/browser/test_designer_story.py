@@ -199,6 +199,11 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await chat.locator(".m:not(.me)", has_text=OLD).nth(2).wait_for()
     assert await bot_lines(chat, NEW) == 1
 
+    # the console links designers to the workspace
+    await page.goto(f"{base}/console")
+    await page.locator("#designer-link").click()
+    await page.locator("#designer[data-ready='1']").wait_for()
+
     # the workspace in Chinese, after a reload
     await page.select_option("#lang", "zh")
     await page.locator(".d-tab[data-panel=intents]", has_text="意图").wait_for()
