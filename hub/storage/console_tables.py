@@ -26,3 +26,5 @@ class CannedResponse(Base):
 _conversations = Conversation.__table__
 # The console's Waiting list: oldest first within a status, read straight off the index (no sort).
 Index("ix_conversations_status_enqueued", _conversations.c.status, _conversations.c.enqueued_at, _conversations.c.id)
+# Snoozed conversations wake when their time comes (hub/snooze.py reads the earliest off this index).
+Index("ix_conversations_snoozed_until", _conversations.c.snoozed_until)
