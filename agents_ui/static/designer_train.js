@@ -42,8 +42,8 @@ export async function startTraining() {
   if (!version) return;
   root.querySelector("#version-label").value = "";
   toast(`${t("d_training_started")} #${version.id}`);
-  await guarded(loadVersions);
   follow(version.id);
+  guarded(loadVersions);
 }
 
 function follow(id) {
@@ -72,7 +72,7 @@ function follow(id) {
       emit("trained", version);
       return;
     }
-    polling = setTimeout(tick, 300);
+    polling = setTimeout(tick, 250);
   };
   tick();
 }

@@ -141,12 +141,23 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await lookups.locator("tbody tr textarea").fill("周六\n周日\nsaturday\nsunday")
 
     # train: the progress bar follows the version until it is ready
+    await page.evaluate(
+        """() => { window.seen = []; window.watch = setInterval(() => {
+            const note = document.querySelector("#train-note").textContent;
+            const value = document.querySelector("#train-progress").value;
+            if (!window.seen.length || window.seen.at(-1)[1] !== note) window.seen.push([value, note]);
+        }, 20); }"""
+    )
     await page.click("#train-now")
     training = page.locator("#training")
     await training.wait_for()
     await training.locator("#train-percent").wait_for()
     await page.locator("#training[data-status='ready']").wait_for(timeout=120_000)
     assert await page.locator("#train-progress").evaluate("(bar) => bar.value") == 1
+    # the bar and the note follow the version's progress and progress_note (the starter bot trains in
+    # about a second, so the steps in between are not always caught by the 250 ms poll)
+    seen = await page.evaluate("() => { clearInterval(window.watch); return window.seen; }")
+    assert seen[-1][0] == 1 and "held-out accuracy" in seen[-1][1], seen
     new_id = int(await training.get_attribute("data-version"))
     row = page.locator(f"#versions tr[data-version='{new_id}']")
     await row.locator(".status-ready").wait_for()
@@ -210,6 +221,10 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await page.reload()
     await page.locator("#designer[data-ready='1']").wait_for()
     await page.locator(".d-tab[data-panel=train]", has_text="训练与版本").wait_for()
+    await page.locator(".d-tab[data-panel=intents]").click()
+    await page.locator("#intent-list li[data-intent='opening_hours']").click()
+    await page.locator("#intent-editor h3", has_text="例句").wait_for()
+    await shot(page, "designer-zh.png")
     assert errors == []
     await customer_ctx.close()
     await page.context.close()
