@@ -188,6 +188,11 @@ class ComplaintService:
             customer_id = event.customer_id
             await self.writes.run(lambda conn, now: writes.follow_merges_tx(conn, [customer_id]))
 
+    async def on_remote_event(self, event: Event) -> None:
+        """Bus subscriber for other processes' events: their corrections retrain this model too, promptly."""
+        if isinstance(event, ComplaintCorrected) and self._running:
+            self._retrain_wanted.set()
+
     async def score(self, message_id: int) -> int | None:
         """Score one stored customer message and store the verdict; returns the case it opened or joined."""
         model = await self.ready()
@@ -301,6 +306,7 @@ def install(app: web.Application) -> None:
     service = ComplaintService(app[DATABASE], app[BUS], actions, AnalysisSettings.from_env(), actions.clock)
     app[ANALYSIS] = service
     app[BUS].subscribe(service.on_event, name="complaints")
+    app[BUS].subscribe(service.on_remote_event, name="complaints-elsewhere", origin="remote")
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_analysis_ctx)
     privacy.register()
