@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian's Chromium, CJK fonts, dovecot; Python test extras), then run them.
+# Install what the tests need (Debian's Chromium, CJK fonts, dovecot, redis-server; Python test extras), then run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +7,7 @@ apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v dovecot >/dev/null 2>&1 || apt_packages+=(dovecot-imapd)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_packages+=(fonts-noto-cjk)
+command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
