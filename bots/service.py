@@ -453,6 +453,8 @@ class BotService:
                 if not record.model_path:
                     raise engine.ModelError(f"version {version_id} has no model file")
                 path = self.settings.data_dir / "bots" / record.model_path
+                if not path.exists():
+                    await self._train_here(record, path)
                 model = await asyncio.get_running_loop().run_in_executor(self._think, engine.load, path,
                                                                          record.content)
             version = LoadedVersion(record, model, rasa, policy_config(record.settings, self.bot_settings,
@@ -460,6 +462,15 @@ class BotService:
                                     tuple(i.name for i in record.content.intents))
             self._loaded[version_id] = version
             return version
+
+    async def _train_here(self, record: VersionRecord, path: Path) -> None:
+        """Another hub process trained this version on its own disk: train the same content here (seeded, so the
+        same model), or take it from the shared model cache."""
+        log.warning("bot version %s: model file %s is not on this machine; training it here", record.id, path.name)
+        mode = record.settings.get("mode", self.bot_settings.train_mode)
+        await asyncio.get_running_loop().run_in_executor(
+            self._trainer, _train_and_save, record.content, mode, lambda _f, _n: None, record.content_sha, path,
+            self.bot_settings.model_cache)
 
     async def test_message(self, version_id: int, text: str, *, channel: str = "webchat", tier: str = "standard",
                            memory: Memory | None = None) -> dict[str, Any]:
