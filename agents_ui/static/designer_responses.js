@@ -25,9 +25,14 @@ export function show() {
       el("form", { class: "row", onsubmit: add },
         el("input", { placeholder: "utter_…", required: true, pattern: "[^\\s]+" }), el("button", { type: "submit" }, "+"))),
     el("div", { class: "editor" }, response
-      ? [el("h2", {}, response.name), responseEditor(response, () => changed()),
+      ? [el("h2", {}, response.name), responseEditor(response, () => { changed(); recount(response); }),
         el("p", {}, el("button", { class: "danger", onclick: () => removeResponse(response) }, t("d_delete")))]
       : el("p", { class: "muted" }, t("d_no_responses")))));
+}
+
+function recount(response) {
+  const count = root.querySelector(`#response-list li[data-response="${CSS.escape(response.name)}"] .muted`);
+  if (count) count.textContent = `${response.variations.length} ${t("d_variations_n")}`;
 }
 
 function add(event) {

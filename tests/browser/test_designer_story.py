@@ -335,6 +335,24 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     assert lines[0].startswith("Intent") and any(line.startswith("opening_hours,") for line in lines)
     await shot(page, "designer-eval.png", full_page=True)
 
+    # a response: a button on the Chinese greeting, and a variation only for SMS; saved to the draft
+    await page.locator(".d-tab[data-panel=responses]").click()
+    await page.locator("#response-list li[data-response='utter_greet']").click()
+    greeting = page.locator("[data-response-editor='utter_greet']")
+    zh_greeting = greeting.locator(".variation").first
+    await zh_greeting.locator(".add-button").click()
+    await zh_greeting.locator(".button-row").last.locator("input").first.fill("营业时间")
+    await zh_greeting.locator(".button-row").last.locator("input").nth(1).fill("/opening_hours")
+    await greeting.locator(".add-variation").click()
+    sms = greeting.locator(".variation").last
+    await sms.locator(".v-text").fill("您好！回复 1 查订单，回复 2 转人工。")
+    await sms.locator(".v-language").select_option("zh")
+    await sms.locator(".v-channel").select_option("sms")
+    await page.locator("#response-list li[data-response='utter_greet']", has_text="3 variations").wait_for()
+    await page.click("#save-draft")
+    await page.locator("#draft-bar:not(.dirty)").wait_for()
+    await shot(page, "designer-responses.png")
+
     # export the draft (Kefu JSON and Rasa files) and import the Rasa files back
     await page.locator(".d-tab[data-panel=io]").click()
     async with page.expect_download() as download_info:
@@ -344,6 +362,10 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     exported = __import__("json").loads(kefu_path.read_text(encoding="utf-8"))
     [hours] = [i for i in exported["intents"] if i["name"] == "opening_hours"]
     assert "你们春节放假吗" in [e["text"] for e in hours["examples"]]
+    [greet] = [r for r in exported["responses"] if r["name"] == "utter_greet"]
+    assert {"title": "营业时间", "payload": "/opening_hours"} in greet["variations"][0]["buttons"]
+    assert greet["variations"][-1] == {"text": "您好！回复 1 查订单，回复 2 转人工。", "channel": "sms",
+                                       "conditions": [{"type": "slot", "name": "language", "value": "zh"}]}
     downloads: list[Any] = []
     page.on("download", lambda download: downloads.append(download))
     await page.click("#export-rasa")
