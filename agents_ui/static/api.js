@@ -27,3 +27,16 @@ export async function api(method, path, body) {
   if (!res.ok) throw new ApiError(res.status, data.error || "error", data.message || res.statusText);
   return data;
 }
+
+// A multipart POST (files from the composer); the browser sets the boundary.
+export async function upload(path, form) {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { Accept: "application/json", "X-CSRF-Token": csrf },
+    credentials: "same-origin",
+    body: form,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, data.error || "error", data.message || res.statusText);
+  return data;
+}

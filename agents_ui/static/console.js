@@ -1,13 +1,15 @@
 // Kefu agent console: inbox with filters, offers, the customer's timeline, composer, actions, customer card.
-import { api, ApiError, setCsrf } from "./api.js";
+import { api, ApiError, setCsrf, upload } from "./api.js";
 import { $, el, time } from "./dom.js";
 import { t, setLang, currentLang, translate } from "./i18n.js";
 import { cannedResponses, expandShortcut, fillPlaceholders, kbSuggestions } from "./composer.js";
 import { askPermission, chime, desktopNotice } from "./notify.js";
+import { tc } from "./console_strings.js";
 
 const state = {
   me: null, view: "queued", filters: {}, conversations: new Map(), current: null, messages: [], earlier: [],
   customer: null, offers: new Map(), colleagues: [], queues: [], socket: null, retry: 0, noteMode: false,
+  files: [],
 };
 
 const wsSend = (frame) => state.socket?.readyState === WebSocket.OPEN && state.socket.send(JSON.stringify(frame));
@@ -77,8 +79,11 @@ function refreshCounts() {
   api("GET", "/api/console/inbox?limit=1").then((r) => renderCounts(r.counts)).catch(() => {});
 }
 
+const snoozed = (c) => Boolean(c.snoozed_until) && new Date(c.snoozed_until) > Date.now();
+
 function belongs(c) {
   const f = state.filters;
+  if (snoozed(c)) return false;
   if (f.channel && c.channel !== f.channel) return false;
   if (f.priority && c.priority !== f.priority) return false;
   if (f.label && !(c.labels || []).includes(f.label)) return false;
@@ -153,6 +158,7 @@ async function answerOffer(id, answer) {
 async function openConversation(id) {
   if (state.current) wsSend({ type: "unwatch", conversation_id: state.current.id });
   const res = await api("GET", `/api/conversations/${id}`);
+  if (state.current?.id !== id) state.files = [];
   state.current = res.conversation;
   state.messages = res.messages;
   state.conversations.set(id, { ...res.conversation, unread_count: 0 });
@@ -186,7 +192,9 @@ function metaBar(c) {
     onchange: (e) => setMeta({ labels: e.target.value.split(",").map((s) => s.trim()).filter(Boolean) }) });
   const snooze = el("input", { id: "snooze", type: "datetime-local", title: t("snooze"),
     onchange: (e) => e.target.value && setMeta({ snoozed_until: new Date(e.target.value).toISOString() }) });
-  return el("div", { class: "meta-bar" }, prio, labels, el("label", {}, t("snooze"), " ", snooze));
+  const asleep = snoozed(c) ? el("span", { class: "snoozed", id: "snoozed" }, `${tc("snoozed_until")} ${time(c.snoozed_until)} `,
+    el("button", { class: "link", id: "unsnooze", onclick: () => setMeta({ snoozed_until: null }) }, tc("unsnooze"))) : null;
+  return el("div", { class: "meta-bar" }, prio, labels, el("label", { class: "snooze" }, t("snooze"), " ", snooze), asleep);
 }
 
 function renderConversation() {
@@ -197,27 +205,85 @@ function renderConversation() {
     el("summary", {}, `${t("earlier")} #${e.id} · `, el("span", { class: `badge ch-${e.channel}` }, e.channel), ` · ${e.status} · ${time(e.created_at)}`),
     el("div", { class: "earlier-body" })));
   const messages = el("div", { class: "messages", id: "messages" }, earlier,
-    c.handoff_reason ? el("div", { class: "handoff", id: "handoff" }, `${t("handoff")}: ${c.handoff_reason}`) : null,
+    c.handoff_reason ? handoffCard(c) : null,
     state.messages.map(renderMessage));
   const textarea = el("textarea", { id: "reply-text", placeholder: state.noteMode ? t("note_ph") : t("reply_ph") });
   textarea.addEventListener("keydown", onComposerKey);
   textarea.addEventListener("input", onComposerInput);
+  textarea.addEventListener("paste", onPaste);
+  const picker = el("input", { id: "attach-input", type: "file", multiple: true, hidden: true,
+    onchange: (e) => { addFiles(e.target.files); e.target.value = ""; } });
   $("#conversation").replaceChildren(
     el("div", { class: "conv-head" },
       el("span", { class: "title" }, c.customer_name || `#${c.customer_id}`, " ", el("span", { class: `badge ch-${c.channel}` }, c.channel),
-        " ", el("span", { class: "badge", id: "conv-status" }, c.status)),
-      ...actionButtons(c)),
+        " ", el("span", { class: "badge", id: "conv-status" }, c.status),
+        c.csat_score != null ? el("span", { class: "badge csat", id: "conv-csat", title: c.csat_comment || "" }, `${tc("csat")} ${c.csat_score}/5`) : null),
+      ...actionButtons(c),
+      el("button", { class: "card-toggle", id: "customer-toggle", onclick: () => $("#app").classList.toggle("show-customer") }, tc("customer_card"))),
     metaBar(c),
     messages,
     el("div", {},
       el("div", { class: "typing", id: "typing" }),
       el("div", { class: "suggestions", id: "suggestions" }),
+      el("div", { class: "files", id: "files" }, state.files.map(fileChip)),
       el("div", { class: `composer ${state.noteMode ? "note-mode" : ""}` }, textarea,
         el("button", { class: "primary", id: "send-reply", onclick: () => send("reply") }, t("send")),
-        el("button", { id: "send-note", onclick: () => send("note") }, t("note"))),
+        el("button", { id: "send-note", onclick: () => send("note") }, t("note")),
+        el("button", { id: "attach", title: tc("attach"), onclick: () => picker.click() }, tc("attach")), picker),
       el("div", { class: "hint" }, t("shortcuts"))),
   );
   messages.scrollTop = messages.scrollHeight;
+}
+
+// ---------------------------------------------------------------- files from the composer
+
+function fileChip(file, index) {
+  const preview = file.type.startsWith("image/") ? el("img", { src: URL.createObjectURL(file), alt: "" }) : null;
+  return el("span", { class: "chip file", "data-file": file.name }, preview, `${file.name} · ${Math.ceil(file.size / 1024)} KB `,
+    el("button", { class: "link", title: tc("remove"), onclick: () => { state.files.splice(index, 1); renderFiles(); } }, "×"));
+}
+
+function renderFiles() {
+  $("#files")?.replaceChildren(...state.files.map(fileChip));
+}
+
+function addFiles(list) {
+  for (const file of list) if (file && file.size) state.files.push(file);
+  renderFiles();
+}
+
+function onPaste(event) {
+  // A pasted screenshot arrives as a file named image.png; give it a name worth keeping.
+  const pasted = [...(event.clipboardData?.items || [])].filter((i) => i.kind === "file").map((i) => i.getAsFile()).filter(Boolean);
+  if (!pasted.length) return;
+  event.preventDefault();
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+  addFiles(pasted.map((f, i) => new File([f], f.name && f.name !== "image.png" ? f.name : `pasted-${stamp}${i ? `-${i}` : ""}.${(f.type.split("/")[1] || "png")}`, { type: f.type })));
+}
+
+function onDrag(event) {
+  if (!state.current || ![...(event.dataTransfer?.types || [])].includes("Files")) return;
+  event.preventDefault();
+  $("#conversation").classList.toggle("dropping", event.type === "dragover");
+}
+
+function onDrop(event) {
+  if (!state.current || !event.dataTransfer?.files?.length) return;
+  event.preventDefault();
+  $("#conversation").classList.remove("dropping");
+  addFiles(event.dataTransfer.files);
+}
+
+// The bot's hand-off at the top of the conversation: why, the intent, what was asked and answered.
+function handoffCard(c) {
+  const h = c.handoff || {};
+  const row = (label, value, key) => value ? el("div", { class: "row", "data-handoff": key }, el("span", { class: "muted" }, label), " ", value) : null;
+  return el("section", { class: "handoff-card", id: "handoff" },
+    el("strong", {}, `${t("handoff")}: `, h.explanation || c.handoff_reason),
+    row(tc("handoff_intent"), h.intent ? `${h.intent}${h.confidence != null ? ` (${Math.round(h.confidence * 100)}%)` : ""}` : null, "intent"),
+    row(tc("handoff_asked"), h.customer_asked, "asked"),
+    row(tc("handoff_answer"), h.bot_answer, "answer"),
+    row(tc("handoff_articles"), (h.articles || []).map((a) => a.title).join(", "), "articles"));
 }
 
 async function loadEarlier(details, id) {
@@ -229,7 +295,11 @@ async function loadEarlier(details, id) {
 
 function renderMessage(m) {
   const cls = m.direction === "in" ? "msg in" : m.direction === "note" ? "msg note" : `msg out status-${m.delivery_status}`;
-  const files = (m.attachments || []).map((a) => el("a", { class: "attachment", href: a.url || "#", target: "_blank" }, `📎 ${a.filename || a.name || "file"}`));
+  const files = (m.attachments || []).map((a, i) => {
+    const href = a.sha256 ? `/api/messages/${m.id}/attachments/${i}` : null;
+    const image = href && /^image\/(png|jpeg|gif|webp)$/.test(a.content_type || "") ? el("img", { src: href, alt: a.filename || "" }) : null;
+    return el("a", { class: "attachment", href: href || undefined, target: "_blank", "data-attachment": a.filename }, image || `📎 ${a.filename || "file"}`);
+  });
   const status = m.direction === "out" ? el("span", { class: `delivery ${m.delivery_status}`, "data-delivery": m.id }, m.delivery_status) : null;
   return el("div", { class: cls, "data-message": m.id, "data-seq": m.seq },
     m.text, files,
@@ -277,7 +347,7 @@ async function suggest(text) {
   const canned = (await cannedResponses()).filter((c) => text.includes("/") && c.shortcut.startsWith(text.split("/").pop()));
   box.replaceChildren(
     ...canned.map((c) => el("button", { class: "chip", "data-canned": c.shortcut, onclick: () => insert(fillPlaceholders(c.text, placeholderContext()), `/${text.split("/").pop()}`) }, `/${c.shortcut} · ${c.title}`)),
-    hits.length ? el("span", { class: "muted" }, `${t("suggestions")}:`) : null,
+    ...(hits.length ? [el("span", { class: "muted" }, `${t("suggestions")}:`)] : []),
     ...hits.map((h) => el("span", { class: "chip kb", "data-kb": h.article_id }, h.title, " ",
       el("button", { class: "link", onclick: () => insert(`${h.title}: ${location.origin}${h.url}`) }, t("insert_link")),
       el("button", { class: "link", onclick: () => insert(h.snippet.text) }, t("insert_text")))));
@@ -294,10 +364,22 @@ async function send(kind) {
   const area = $("#reply-text");
   const expanded = await expandShortcut(area.value, placeholderContext());
   const text = (expanded ?? area.value).trim();
-  if (!text || !state.current) return;
+  const files = kind === "reply" ? state.files : [];
+  if (kind === "note" && state.files.length) toast(tc("files_reply_only"));
+  if ((!text && !files.length) || !state.current) return;
   const path = kind === "note" ? "mention-notes" : "messages";
   try {
-    const res = await api("POST", `/api/conversations/${state.current.id}/${path}`, { text });
+    let res;
+    if (files.length) {
+      const form = new FormData();
+      form.append("text", text);
+      for (const file of files) form.append("file", file, file.name);
+      res = await upload(`/api/conversations/${state.current.id}/messages`, form);
+      state.files = [];
+      renderFiles();
+    } else {
+      res = await api("POST", `/api/conversations/${state.current.id}/${path}`, { text });
+    }
     area.value = "";
     addMessage(res.message);
   } catch (err) {
@@ -325,12 +407,17 @@ async function act(action) {
   }
 }
 
+function refreshMetaBar() {
+  document.querySelector(".meta-bar")?.replaceWith(metaBar(state.current));
+}
+
 async function setMeta(values) {
   try {
     const res = await api("PATCH", `/api/conversations/${state.current.id}/meta`, values);
     state.current = { ...state.current, ...res.conversation };
     state.conversations.set(res.conversation.id, res.conversation);
     renderList();
+    if ("snoozed_until" in values) refreshMetaBar();
     toast(`✓ ${Object.keys(values).join(", ")}`);
   } catch (err) {
     toast(err.message);
@@ -391,6 +478,7 @@ function renderCustomer() {
     field("lifecycle_stage", t("lifecycle"), cu.lifecycle_stage), field("tags", t("tags"), (cu.tags || []).join(", ")),
     el("button", { type: "submit" }, t("save")));
   $("#customer").replaceChildren(
+    el("button", { class: "link card-close", id: "customer-close", onclick: () => $("#app").classList.remove("show-customer") }, `× ${tc("close")}`),
     el("h2", {}, cu.display_name || cu.email || cu.phone || `#${cu.id}`),
     el("div", { class: "channels" }, (cu.identities || []).map((i) => el("span", { class: `badge ch-${i.channel}` }, i.channel))),
     form,
@@ -462,10 +550,17 @@ function onFrame(frame) {
   } else if (frame.type === "conversation") {
     const c = frame.conversation;
     state.conversations.set(c.id, c);
+    if (frame.change === "woke" && (c.assignee_id === state.me.id || (c.assignee_id === null && c.status === "queued"))) {
+      const who = c.customer_name || `#${c.id}`;
+      toast(`${who} ${tc("woke")}`, () => openConversation(c.id));
+      desktopNotice(`${who} ${tc("woke")}`, c.last_message_preview || "");
+    }
     if (state.current?.id === c.id) {
       const changed = state.current.status !== c.status || state.current.assignee_id !== c.assignee_id;
+      const napped = state.current.snoozed_until !== c.snoozed_until;
       state.current = { ...state.current, ...c };
       if (changed) renderConversation();
+      else if (napped) refreshMetaBar();
     }
     renderList();
     refreshCounts();
@@ -536,5 +631,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#transfer-form").addEventListener("submit", submitTransfer);
   $("#transfer-cancel").addEventListener("click", () => $("#transfer-dialog").close());
   document.addEventListener("keydown", onKey);
+  for (const type of ["dragover", "dragleave"]) $("#conversation").addEventListener(type, onDrag);
+  $("#conversation").addEventListener("drop", onDrop);
   boot();
 });
