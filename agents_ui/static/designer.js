@@ -1,6 +1,6 @@
 // Kefu bot designer: login, tabs, the draft bar; each panel lives in its own designer_*.js module.
 import { api, ApiError, setCsrf } from "./api.js";
-import { $ } from "./dom.js";
+import { $, time } from "./dom.js";
 import { t, setLang, currentLang } from "./i18n.js";
 import { state, on, emit, loadContent, loadVersions, loadIntentStats, saveDraft, guarded, versionById } from "./designer_state.js";
 import * as intents from "./designer_intents.js";
@@ -70,12 +70,13 @@ function renderDraftBar() {
   const base = state.draft.base_version_id;
   const version = base ? versionById(base) : null;
   const parts = [];
-  parts.push(state.draft.available ? t("d_draft_saved_on_hub") : t("d_draft_local"));
+  parts.push(`${t("d_draft")} r${state.draft.revision}`);
   if (base) parts.push(`${t("d_based_on")} #${base}${version?.label ? ` (${version.label})` : ""}`);
   if (state.dirty) parts.push(t("d_unsaved"));
+  else if (state.draft.updated_at) parts.push(`${t("d_saved_at")} ${time(state.draft.updated_at)}`);
   $("#draft-state").textContent = parts.join(" · ");
   $("#draft-bar").classList.toggle("dirty", state.dirty);
-  $("#save-draft").hidden = !(state.draft.available && state.dirty);
+  $("#save-draft").hidden = !state.dirty;
 }
 
 on("dirty", renderDraftBar);

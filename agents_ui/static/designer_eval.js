@@ -1,7 +1,7 @@
 // Evaluation of a trained version: accuracy and macro-F1, per-intent precision/recall/F1/support
 // (sortable, CSV), an SVG bar chart of F1 per intent, the most confused pairs, conflicting examples
 // and intents with too few examples (GET /api/bot/versions/{id}/evaluation).
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { el, percent, downloadCsv } from "./dom.js";
 import { t } from "./i18n.js";
 import { state, on, emit, guarded, explain, loadVersions } from "./designer_state.js";
@@ -34,18 +34,16 @@ export async function show() {
   } catch (err) {
     const version = state.versions.find((v) => v.id === chosen);
     root.querySelector("#eval-body").replaceChildren(
-      el("p", { class: "muted" }, err instanceof ApiError && err.status === 404 && !err.message.includes("version") ? t("d_eval_missing") : explain(err)),
+      el("p", { class: "error" }, explain(err)),
       version ? el("p", {}, `${t("d_accuracy")}: ${percent(version.metrics?.held_out_accuracy)}`) : null);
     return;
   }
-  last = { evaluation: data.evaluation, lint: data.lint ?? {} };
+  last = { evaluation: data.evaluation, lint: data.lint };
   render();
 }
 
 function perIntentRows(ev) {
-  const per = ev.per_intent ?? {};
-  const entries = Array.isArray(per) ? per.map((r) => [r.intent ?? r.name, r]) : Object.entries(per);
-  return entries.map(([name, s]) => ({ name, precision: s.precision, recall: s.recall, f1: s.f1, support: s.support }));
+  return Object.entries(ev.per_intent ?? {}).map(([name, s]) => ({ name, ...s }));
 }
 
 function render() {

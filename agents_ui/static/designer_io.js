@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
-import { state, on, guarded, toast, replaceContent, loadContent, loadVersions, download } from "./designer_state.js";
+import { state, on, guarded, toast, loadContent, download } from "./designer_state.js";
 
 let root;
 
@@ -48,21 +48,13 @@ async function importRasa() {
   const domain = (await readFile("#import-domain")) ?? "";
   if (nlu === null) { toast(t("d_pick_nlu"), "bad"); return; }
   if (state.dirty && !confirm(t("d_discard"))) return;
-  if (state.draft.available) {
-    if (await guarded(() => api("POST", "/api/bot/draft/import", { format: "rasa", nlu, domain }))) {
-      await guarded(loadContent);
-      result(`${t("d_imported")}: ${state.content.intents.length} ${t("d_intents_n")}`);
-    }
-    return;
-  }
-  // No draft on this hub: the import is stored as an untrained version and opened in the editor.
-  const res = await guarded(() => api("POST", "/api/bot/versions", { format: "rasa", nlu, domain, train: false, label: "Rasa import" }));
-  if (!res) return;
-  const content = await guarded(() => api("GET", `/api/bot/versions/${res.version.id}/content`));
-  if (!content) return;
-  replaceContent(content.content, res.version.id);
-  await guarded(loadVersions);
-  result(`${t("d_imported")} #${res.version.id}: ${state.content.intents.length} ${t("d_intents_n")}`);
+  await importDraft({ format: "rasa", nlu, domain });
+}
+
+async function importDraft(body) {
+  if (!(await guarded(() => api("POST", "/api/bot/draft/import", body)))) return;
+  await guarded(loadContent);
+  result(`${t("d_imported")}: ${state.content.intents.length} ${t("d_intents_n")}`);
 }
 
 async function importKefu() {
@@ -76,15 +68,7 @@ async function importKefu() {
     return;
   }
   if (state.dirty && !confirm(t("d_discard"))) return;
-  if (state.draft.available) {
-    if (await guarded(() => api("POST", "/api/bot/draft/import", { format: "kefu", content }))) {
-      await guarded(loadContent);
-      result(`${t("d_imported")}: ${state.content.intents.length} ${t("d_intents_n")}`);
-    }
-    return;
-  }
-  replaceContent(content);
-  result(`${t("d_imported")}: ${state.content.intents.length} ${t("d_intents_n")}`);
+  await importDraft({ format: "kefu", content });
 }
 
 function exportKefu() {
@@ -92,14 +76,8 @@ function exportKefu() {
 }
 
 async function exportRasa() {
-  let files = null;
-  if (state.draft.available) {
-    if (state.dirty) { toast(t("d_save_first"), "bad"); return; }
-    files = await guarded(() => api("GET", "/api/bot/draft/export?format=rasa"));
-  } else if (state.draft.base_version_id) {
-    if (state.dirty) toast(t("d_export_base"));
-    files = await guarded(() => api("GET", `/api/bot/versions/${state.draft.base_version_id}/content?format=rasa`));
-  }
+  if (state.dirty) { toast(t("d_save_first"), "bad"); return; }
+  const files = await guarded(() => api("GET", "/api/bot/draft/export?format=rasa"));
   if (!files) return;
   download("nlu.yml", files.nlu, "text/yaml");
   download("domain.yml", files.domain, "text/yaml");

@@ -1,7 +1,7 @@
 // Review inbox: customer messages the bot was unsure about, answered from an article, handed off, or
 // that the customer said did not help. Assign one to an intent (it becomes an example in the draft),
 // to an article, mark it out of scope, or dismiss it (GET /api/bot/review, POST /api/bot/review/{id}/…).
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { el, time, percent } from "./dom.js";
 import { t } from "./i18n.js";
 import { state, on, intents, guarded, toast, loadContent } from "./designer_state.js";
@@ -11,7 +11,6 @@ const REASONS = ["", "unsure", "kb_fallback", "handed_off", "did_not_help"];
 let root;
 let reason = "";
 let status = "pending";
-let available = null; // unknown until the first request
 
 export function mount(node) {
   root = node;
@@ -21,31 +20,20 @@ export function mount(node) {
 async function fetchItems() {
   const params = new URLSearchParams({ status });
   if (reason) params.set("reason", reason);
-  try {
-    const res = await api("GET", `/api/bot/review?${params}`);
-    available = true;
-    return res;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) { available = false; return null; }
-    throw err;
-  }
+  return api("GET", `/api/bot/review?${params}`);
 }
 
 export async function refreshCount() {
   const res = await fetchItems().catch(() => null);
   const badge = document.getElementById("review-count");
-  if (badge) badge.textContent = res && status === "pending" ? String(res.total ?? res.items?.length ?? "") : "";
+  if (badge) badge.textContent = res && status === "pending" ? String(res.total) : "";
 }
 
 export async function show() {
   const res = await guarded(fetchItems);
-  if (available === false) {
-    root.replaceChildren(el("p", { class: "muted" }, t("d_review_missing")));
-    return;
-  }
   if (!res) return;
   const articles = (await guarded(() => listArticles("&status=published"))) ?? [];
-  document.getElementById("review-count").textContent = status === "pending" ? String(res.total ?? res.items.length) : "";
+  document.getElementById("review-count").textContent = status === "pending" ? String(res.total) : "";
   root.replaceChildren(
     el("div", { class: "row review-filters" },
       el("select", { id: "review-status", "aria-label": t("d_status"), onchange: (e) => { status = e.target.value; show(); } },

@@ -1,5 +1,5 @@
-// The designer's shared state: the bot content being edited (the server's draft when the hub has one,
-// else the active version's content kept in this page), versions, and small UI helpers.
+// The designer's shared state: the bot content being edited (the hub's draft, GET /api/bot/draft),
+// versions, and small UI helpers.
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
@@ -7,7 +7,7 @@ import { t } from "./i18n.js";
 export const state = {
   me: null,
   content: null, // Kefu JSON (bots/content.py content_to_json), edited in place
-  draft: { available: false, revision: null, base_version_id: null, updated_at: null, updated_by: null },
+  draft: { revision: null, base_version_id: null, updated_at: null, updated_by: null },
   dirty: false,
   versions: [],
   activeId: null,
@@ -74,32 +74,12 @@ export const versionById = (id) => state.versions.find((v) => v.id === id);
 
 // ------------------------------------------------------------------ the draft
 
-// Load what the designer edits: the hub's draft (GET /api/bot/draft, agents_ui/designer_api.py), or on a
-// hub without that route the content of the active (or newest) version.
+// Load what the designer edits: the hub's one draft (agents_ui/designer_api.py), made from the active
+// version's content the first time.
 export async function loadContent() {
-  try {
-    const res = await api("GET", "/api/bot/draft");
-    setDraft(res.draft ?? res);
-    return;
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 404) throw err;
-  }
-  state.draft.available = false;
-  if (!state.versions.length) await loadVersions();
-  const base = state.activeId ?? state.versions[0]?.id;
-  if (base === undefined || base === null) {
-    state.content = emptyContent();
-  } else {
-    state.content = (await api("GET", `/api/bot/versions/${base}/content`)).content;
-  }
-  state.draft.base_version_id = base ?? null;
-  state.dirty = false;
-  emit("content", "loaded");
-}
-
-function setDraft(draft) {
+  const { draft } = await api("GET", "/api/bot/draft");
   state.draft = {
-    available: true, revision: draft.revision, base_version_id: draft.base_version_id ?? null,
+    revision: draft.revision, base_version_id: draft.base_version_id ?? null,
     updated_at: draft.updated_at ?? null, updated_by: draft.updated_by ?? null,
   };
   state.content = normalize(draft.content);
@@ -107,29 +87,15 @@ function setDraft(draft) {
   emit("content", "loaded");
 }
 
-export function emptyContent() {
-  return normalize({ format: "kefu-bot", version: 1 });
-}
-
 function normalize(content) {
   for (const key of ["intents", "entities", "synonyms", "regex_features", "lookup_tables", "responses"]) content[key] ??= [];
   return content;
 }
 
-// Replace the edited content (an import, a version loaded into the editor); saved like any edit.
-export function replaceContent(content, baseVersionId) {
-  state.content = normalize(content);
-  if (baseVersionId !== undefined) state.draft.base_version_id = baseVersionId;
-  changed("replaced");
-  emit("content", "replaced");
-}
-
-// Save the draft on the hub; without a draft route the edits stay in this page until trained.
+// Save the draft with the revision it was read at (409 when someone else saved meanwhile).
 export async function saveDraft() {
-  if (!state.draft.available) return false;
   try {
-    const res = await api("PUT", "/api/bot/draft", { content: state.content, revision: state.draft.revision });
-    const draft = res.draft ?? res;
+    const { draft } = await api("PUT", "/api/bot/draft", { content: state.content, revision: state.draft.revision });
     state.draft.revision = draft.revision ?? state.draft.revision;
     state.draft.updated_at = draft.updated_at ?? state.draft.updated_at;
     state.draft.updated_by = draft.updated_by ?? state.draft.updated_by;
@@ -143,31 +109,23 @@ export async function saveDraft() {
   }
 }
 
-// The content the next training uses as a new version: the saved draft, or this page's content.
+// Save the draft if needed, then snapshot it as a new version and train it (202; poll the version).
 export async function trainNewVersion(label) {
-  if (state.draft.available) {
-    if (state.dirty && !(await saveDraft())) return null;
-    const res = await api("POST", "/api/bot/draft/versions", { label, train: true, revision: state.draft.revision });
-    state.draft.base_version_id = res.version.id;
-    emit("dirty", "trained");
-    return res.version;
-  }
-  const res = await api("POST", "/api/bot/versions", { format: "kefu", content: state.content, label, train: true });
+  if (state.dirty && !(await saveDraft())) return null;
+  const res = await api("POST", "/api/bot/draft/versions", { label, train: true, revision: state.draft.revision });
   state.draft.base_version_id = res.version.id;
-  state.dirty = false;
   emit("dirty", "trained");
   return res.version;
 }
 
-// Intent statistics (example counts, precision/recall) from the hub, when it offers them.
+// Per-intent precision/recall of the newest evaluated version, for the intents list.
 export async function loadIntentStats() {
-  if (!state.draft.available) return;
   try {
     const res = await api("GET", "/api/bot/draft/intents");
-    state.intentStats = new Map((res.intents ?? []).map((i) => [i.name, i]));
+    state.intentStats = new Map(res.intents.map((i) => [i.name, i]));
     emit("stats", state.intentStats);
   } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 404) console.warn(err);
+    console.warn(err);
   }
 }
 

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { el, time, percent } from "./dom.js";
 import { t } from "./i18n.js";
-import { state, on, emit, loadVersions, loadContent, replaceContent, trainNewVersion, guarded, toast } from "./designer_state.js";
+import { state, on, emit, loadVersions, loadContent, trainNewVersion, guarded, toast } from "./designer_state.js";
 
 let root;
 let polling = null;
@@ -116,11 +116,7 @@ async function rollback() {
 
 async function loadIntoEditor(id) {
   if (state.dirty && !confirm(t("d_discard"))) return;
-  if (state.draft.available) {
-    if (await guarded(() => api("POST", "/api/bot/draft/reset", { version_id: id }))) await guarded(loadContent);
-  } else {
-    const res = await guarded(() => api("GET", `/api/bot/versions/${id}/content`));
-    if (res) { replaceContent(res.content, id); state.dirty = false; emit("dirty", "loaded"); }
-  }
+  if (!(await guarded(() => api("POST", "/api/bot/draft/reset", { version_id: id })))) return;
+  await guarded(loadContent);
   toast(`#${id} ${t("d_loaded")}`);
 }
