@@ -295,7 +295,7 @@ class Actions:
             )
             return change, conversation_id, customer_id, message_id, last_seq, changed, row, audience
 
-        outcome = await self.db.run_write(tx)
+        outcome = await self.db.run_write(tx, light=True)
         if isinstance(outcome, DeliverResult):
             return outcome
         change, conversation_id, customer_id, message_id, seq, changed, row, audience = outcome
@@ -648,7 +648,7 @@ class Actions:
             )
             return message_id, published, row, audience
 
-        message_id, published, row, audience = await self.db.run_write(tx)
+        message_id, published, row, audience = await self.db.run_write(tx, light=True)
         self.snapshots.put(message_view({**row, "id": message_id}), audience)
         await self._publish([MessageQueued(message_id, conversation_id), *published])
         return int(message_id)
@@ -689,7 +689,7 @@ class Actions:
             )
             return message_id
 
-        message_id = await self.db.run_write(tx)
+        message_id = await self.db.run_write(tx, light=True)
         await self._publish([MessageQueued(message_id, conversation_id, note=True)])
         return int(message_id)
 
@@ -742,7 +742,7 @@ class Actions:
             )
             return conv
 
-        conv = await self.db.run_write(tx)
+        conv = await self.db.run_write(tx, light=True)
         if conv is None:
             return
         await self._publish(
@@ -765,7 +765,7 @@ class Actions:
             self._log(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
             return conv
 
-        conv = await self.db.run_write(tx)
+        conv = await self.db.run_write(tx, light=True)
         await self._publish(
             [ConversationChanged(conversation_id, conv.customer_id, "resolved", conv.assignee_id, "resolved")]
         )
@@ -794,7 +794,7 @@ class Actions:
             self._log(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
             return conv
 
-        conv = await self.db.run_write(tx)
+        conv = await self.db.run_write(tx, light=True)
         await self._publish(
             [ConversationChanged(conversation_id, conv.customer_id, "assigned", actor.agent_id, "reopened")]
         )
@@ -823,7 +823,7 @@ class Actions:
             )
             return conv
 
-        conv = await self.db.run_write(tx)
+        conv = await self.db.run_write(tx, light=True)
         if conv is None:
             return False
         await self._publish([ConversationChanged(conversation_id, conv.customer_id, "queued", None, "handoff")])
@@ -870,7 +870,7 @@ class Actions:
                     claimed.append(row.id)
             return claimed
 
-        return await self.db.run_write(tx)
+        return await self.db.run_write(tx, light=True)
 
     async def claim_outbound(self, message_id: int, lease_s: float = 60.0) -> bool:
         """Claim one pending message for sending now; False if someone else has it."""
@@ -892,7 +892,7 @@ class Actions:
             )
             return result.rowcount == 1
 
-        return await self.db.run_write(tx)
+        return await self.db.run_write(tx, light=True)
 
     async def record_send_result(self, message_id: int, result: SendResult) -> str:
         """Write what the provider said; retryable failures go back in the outbox with backoff."""
@@ -929,7 +929,7 @@ class Actions:
             conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
             return row, values
 
-        row, values = await self.db.run_write(tx)
+        row, values = await self.db.run_write(tx, light=True)
         status = str(values["delivery_status"])
         await self._publish([DeliveryChanged(message_id, row.conversation_id, status)])
         return status
@@ -964,7 +964,7 @@ class Actions:
             conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
             return row
 
-        row = await self.db.run_write(tx)
+        row = await self.db.run_write(tx, light=True)
         if row is not None:
             await self._publish([DeliveryChanged(row.id, row.conversation_id, update_.status.value)])
         elif _attempt < len(_LATE_CALLBACK_DELAYS):

@@ -2,16 +2,22 @@
 
 Writes are plain functions over a synchronous Connection, run by `run_write`; they must not change
 anything outside the database except through their return value, because a write may run twice. On
-SQLite one writer thread runs them in batches, one transaction per batch ("group commit"), so a burst
-of messages costs one thread hop and one commit instead of one per statement; if any write in a batch
-fails, the batch rolls back and each write runs again in its own transaction. On
-PostgreSQL each write is its own transaction through the async engine, so processes write in parallel.
+SQLite one writer connection runs them in batches, one transaction per batch ("group commit"), so a
+burst of messages costs one commit instead of one per statement; if any write in a batch fails, the
+batch rolls back and each write runs again in its own transaction. Batches of light writes (a message
+in, a reply, a status change: a few indexed statements each) run on the event loop itself, with the
+lock never waited for and the WAL checkpointed by a helper thread, so they cost no thread hop and no
+GIL hand-off; any batch holding a heavy write, or finding the file locked by another process, runs on
+the writer thread. On PostgreSQL each write is its own transaction through the async engine, so
+processes write in parallel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -28,6 +34,9 @@ T = TypeVar("T")
 WriteFn = Callable[[Connection], T]
 
 MAX_BATCH = 256
+INLINE_MAX_BATCH = 32  # light writes run on the loop in batches of at most this many (~2 ms of SQLite)
+BUSY_TIMEOUT_MS = 10000
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,7 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -44,6 +53,8 @@ def _writer_connect(dbapi_connection: Any, record: Any) -> None:
     _sqlite_pragmas(dbapi_connection, record)
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so savepoints work.
     dbapi_connection.isolation_level = None
+    # Checkpoints copy the WAL into the database and fsync: a helper thread runs them, not a commit.
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def _writer_begin(conn: Connection) -> None:
@@ -53,11 +64,18 @@ def _writer_begin(conn: Connection) -> None:
 
 
 class _Pending:
-    __slots__ = ("fn", "future")
+    __slots__ = ("fn", "future", "light")
 
-    def __init__(self, fn: WriteFn[Any], future: asyncio.Future[Any]) -> None:
+    def __init__(self, fn: WriteFn[Any], future: asyncio.Future[Any], light: bool) -> None:
         self.fn = fn
         self.future = future
+        self.light = light
+
+
+def _is_locked(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked/busy": another process holds the write lock."""
+    text_ = str(exc).lower()
+    return "database is locked" in text_ or "database is busy" in text_
 
 
 class Database:
@@ -69,8 +87,13 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         self._writer: Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
-        self._queue: asyncio.Queue[_Pending] | None = None
+        self._queue: deque[_Pending] = deque()
+        self._queued = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._busy_timeout_ms = BUSY_TIMEOUT_MS
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._wrote_since_checkpoint = False
+        self._checkpoint_conn: Any = None
         if self.is_sqlite:
             db_path = self.url.database
             if not db_path or db_path == ":memory:":
@@ -85,28 +108,41 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
-    async def run_write(self, fn: WriteFn[T]) -> T:
-        """Run one write function in a transaction and return its result once committed."""
+    async def run_write(self, fn: WriteFn[T], *, light: bool = False) -> T:
+        """Run one write function in a transaction and return its result once committed.
+
+        `light` marks a write of a few indexed statements (the per-message hot path): on SQLite it may
+        run on the event loop in a batch with others instead of hopping to the writer thread.
+        """
         if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)
-        if self._queue is None:
-            self._queue = asyncio.Queue()
+        if self._worker is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-sqlite-writer")
             self._worker = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+            self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="sqlite-checkpoint")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(fn, future))
+        self._queue.append(_Pending(fn, future, light))
+        self._queued.set()
         return await future
 
     async def _write_loop(self) -> None:
-        assert self._queue is not None
         loop = asyncio.get_running_loop()
+        queue = self._queue
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if not queue:
+                self._queued.clear()
+                await self._queued.wait()
+            batch = [queue.popleft()]
+            limit = INLINE_MAX_BATCH if batch[0].light else MAX_BATCH
+            # A light batch stops before the first heavy write, which leads the next (thread) batch.
+            while queue and len(batch) < limit and (queue[0].light or not batch[0].light):
+                batch.append(queue.popleft())
             try:
-                outcomes = await loop.run_in_executor(self._thread, self._run_batch, batch)
+                if batch[0].light:
+                    outcomes = await self._run_light(batch)
+                else:
+                    outcomes = await loop.run_in_executor(self._thread, self._run_batch, batch, BUSY_TIMEOUT_MS)
             except BaseException as exc:  # the commit itself failed: every write in the batch failed
                 for item in batch:
                     if not item.future.done():
@@ -114,6 +150,7 @@ class Database:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
+            self._wrote_since_checkpoint = True
             for item, (ok, value) in zip(batch, outcomes, strict=True):
                 if item.future.done():
                     continue
@@ -122,8 +159,29 @@ class Database:
                 else:
                     item.future.set_exception(value)
 
-    def _run_batch(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    async def _run_light(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+        """Run a batch of light writes on the loop; writes that found the file locked go to the thread."""
+        outcomes = self._run_batch(batch, 0)
+        locked = [i for i, (ok, value) in enumerate(outcomes) if not ok and _is_locked(value)]
+        if locked:
+            # Another process holds the lock (a CLI command, say): wait for it off the loop.
+            loop = asyncio.get_running_loop()
+            retried = await loop.run_in_executor(
+                self._thread, self._run_batch, [batch[i] for i in locked], BUSY_TIMEOUT_MS
+            )
+            for i, outcome in zip(locked, retried, strict=True):
+                outcomes[i] = outcome
+        return outcomes
+
+    def _run_batch(self, batch: list[_Pending], busy_timeout_ms: int) -> list[tuple[bool, Any]]:
         assert self._writer is not None
+        if busy_timeout_ms != self._busy_timeout_ms:
+            with self._writer.connect() as conn:
+                # On the DBAPI connection: a statement through SQLAlchemy would begin a transaction.
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._busy_timeout_ms = busy_timeout_ms
         if len(batch) > 1:
             try:
                 with self._writer.begin() as conn:
@@ -141,6 +199,26 @@ class Database:
             except Exception as exc:
                 outcomes.append((False, exc))
         return outcomes
+
+    async def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database file now and then, on a thread of its own (it fsyncs)."""
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-sqlite-checkpoint") as pool:
+            while True:
+                await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+                if not self._wrote_since_checkpoint:
+                    continue
+                self._wrote_since_checkpoint = False
+                try:
+                    await loop.run_in_executor(pool, self._checkpoint)
+                except Exception:
+                    log.exception("SQLite checkpoint failed; retrying in %s s", CHECKPOINT_INTERVAL_S)
+
+    def _checkpoint(self) -> None:
+        # PASSIVE never waits for the writer or readers; what it cannot copy now, the next one does.
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = sqlite3.connect(str(self.url.database), timeout=0, check_same_thread=False)
+        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -160,17 +238,25 @@ class Database:
 
     async def dispose(self) -> None:
         """Stop the writer and close every pooled connection."""
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._worker = None
-            self._queue = None
+        for task in (self._checkpointer, self._worker):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        self._checkpointer = self._worker = None
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
         if self._writer is not None:
+            if self._wrote_since_checkpoint:
+                try:
+                    self._checkpoint()
+                except sqlite3.Error as exc:  # the next start's first checkpoint does it
+                    log.info("SQLite checkpoint at shutdown skipped: %s", exc)
             self._writer.dispose()
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         await self.engine.dispose()

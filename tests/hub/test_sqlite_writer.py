@@ -1,0 +1,102 @@
+"""The SQLite writer: light writes run on the loop, yet a lock held by another process never stalls the
+loop, writes keep their order, and the WAL is copied into the database file without a commit doing it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from hub.storage import database as database_module
+from hub.storage.database import Database
+
+
+async def _fresh(tmp_path: Path) -> Database:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}")
+
+    def schema(conn: Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+
+    await db.run_write(schema)
+    return db
+
+
+def _insert(body: str):  # type: ignore[no-untyped-def]
+    def tx(conn: Connection) -> int:
+        return int(conn.execute(text("INSERT INTO notes (body) VALUES (:b) RETURNING id"), {"b": body}).scalar_one())
+
+    return tx
+
+
+async def test_a_lock_held_by_another_process_delays_the_write_but_not_the_loop(tmp_path: Path) -> None:
+    db = await _fresh(tmp_path)
+    other = sqlite3.connect(tmp_path / "kefu.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process (a CLI command, say) holds the write lock
+        write = asyncio.create_task(db.run_write(_insert("waited for the lock"), light=True))
+        gaps: list[float] = []
+        last = time.perf_counter()
+        for _ in range(40):  # 0.4 s of a ticker: the loop must keep turning meanwhile
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+        assert not write.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(write, 10) == 1
+        assert max(gaps) < 0.2, f"the event loop stalled for {max(gaps):.3f} s"
+    finally:
+        other.close()
+        await db.dispose()
+
+
+async def test_light_and_heavy_writes_commit_in_the_order_they_were_asked_for(tmp_path: Path) -> None:
+    db = await _fresh(tmp_path)
+    try:
+        bodies = [f"note {i}" for i in range(60)]
+        # Every fifth write is heavy (thread); the rest are light (loop): ids must follow the asking order.
+        ids = await asyncio.gather(
+            *(db.run_write(_insert(body), light=i % 5 != 0) for i, body in enumerate(bodies))
+        )
+        assert ids == list(range(1, 61))
+    finally:
+        await db.dispose()
+
+
+async def test_one_bad_write_in_a_light_batch_fails_alone(tmp_path: Path) -> None:
+    db = await _fresh(tmp_path)
+    try:
+        def bad(conn: Connection) -> None:
+            conn.exec_driver_sql("INSERT INTO notes (body) VALUES (NULL)")
+
+        results = await asyncio.gather(
+            db.run_write(_insert("first"), light=True),
+            db.run_write(bad, light=True),
+            db.run_write(_insert("third"), light=True),
+            return_exceptions=True,
+        )
+        assert results[0] == 1 and results[2] == 2
+        assert isinstance(results[1], Exception) and "NOT NULL" in str(results[1])
+    finally:
+        await db.dispose()
+
+
+async def test_the_wal_is_copied_into_the_database_file_in_the_background(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(database_module, "CHECKPOINT_INTERVAL_S", 0.05)
+    db = await _fresh(tmp_path)
+    try:
+        main_file = tmp_path / "kefu.db"
+        before = main_file.stat().st_size
+        for i in range(200):
+            await db.run_write(_insert("x" * 2000 + str(i)), light=True)
+        # Commits never checkpoint (wal_autocheckpoint=0): the rows reach the main file only when
+        # the checkpoint thread copies them.
+        deadline = time.monotonic() + 10
+        while main_file.stat().st_size <= before + 200 * 2000 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert main_file.stat().st_size > before + 200 * 2000
+    finally:
+        await db.dispose()
