@@ -25,6 +25,7 @@ from hub.events import (
     Typing,
 )
 from hub.queries import Queries
+from hub.wire import dumps
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class AgentPush:
     async def _send(self, targets: list[AgentSocket], frame: dict[str, Any]) -> None:
         if not targets:
             return
-        text = json.dumps(frame, ensure_ascii=False)
+        text = dumps(frame)
         for sock in targets:
             if sock.ws.closed:
                 continue

@@ -40,6 +40,7 @@ class Settings:
     log_level: str = "INFO"
     redis_url: str = ""
     redis_prefix: str = "kefu"
+    event_loop: str = "auto"  # auto (uvloop when installed), uvloop, asyncio
 
     @property
     def effective_database_url(self) -> str:
@@ -63,6 +64,7 @@ class Settings:
             "log_level": "KEFU_LOG_LEVEL",
             "redis_url": "KEFU_REDIS_URL",
             "redis_prefix": "KEFU_REDIS_PREFIX",
+            "event_loop": "KEFU_EVENT_LOOP",
         }
         for attr, key in str_keys.items():
             if e.get(key):

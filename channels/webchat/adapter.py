@@ -1,7 +1,6 @@
 """The web chat channel: the widget's websocket, live replies, resume after reconnect."""
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections import defaultdict
@@ -32,6 +31,7 @@ from channels.webchat.protocol import (
     verify_identity,
     visitor_address,
 )
+from hub.wire import dumps
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class WebchatChannel:
         return {address for address, socks in self._sockets.items() if socks}
 
     async def _push(self, address: str, frame: dict[str, Any], skip: web.WebSocketResponse | None = None) -> int:
-        text = json.dumps(frame, ensure_ascii=False)
+        text = dumps(frame)
         sent = 0
         for ws in list(self._sockets.get(address, ())):
             if ws is skip or ws.closed:
@@ -234,7 +234,8 @@ class WebchatChannel:
                 "token": token,
                 "verified": hello.identity is not None,
                 "messages": [customer_view(m) for m in history],
-            }
+            },
+            dumps=dumps,
         )
         if self.queue_status is not None:
             try:
@@ -257,15 +258,17 @@ class WebchatChannel:
             metadata={"client_id": frame.client_id},
         )
         result = await self._hub.deliver(inbound)
-        await visitor.ws.send_json(
-            {
-                "type": "ack",
-                "client_id": frame.client_id,
-                "message_id": result.message_id,
-                "conversation_id": result.conversation_id,
-                "seq": result.seq,
-                "duplicate": result.duplicate,
-            }
+        await visitor.ws.send_str(
+            dumps(
+                {
+                    "type": "ack",
+                    "client_id": frame.client_id,
+                    "message_id": result.message_id,
+                    "conversation_id": result.conversation_id,
+                    "seq": result.seq,
+                    "duplicate": result.duplicate,
+                }
+            )
         )
         if not result.duplicate:
             echo = {

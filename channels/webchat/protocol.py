@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from hub.wire import loads
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,64}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_\-]{20,128}$")
@@ -75,7 +76,7 @@ ClientFrame = Hello | SendText | TypingFrame | Ping
 def parse_frame(raw: str, *, max_text: int) -> ClientFrame:
     """Parse one client text frame or raise FrameError with a reason."""
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError as exc:
         raise FrameError("bad_json", "frames must be JSON") from exc
     if not isinstance(data, dict):
