@@ -85,6 +85,8 @@ on("versions", renderDraftBar);
 on("lang", renderDraftBar);
 on("goto", (name) => show(name));
 on("dirty", (what) => { if (what === "saved") loadIntentStats(); });
+on("stale", () => { $("#reload-draft").hidden = false; });
+on("content", () => { $("#reload-draft").hidden = true; });
 on("trained", () => loadIntentStats());
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -98,6 +100,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (current) PANELS[current].show?.();
   });
   $("#save-draft").addEventListener("click", () => guarded(saveDraft));
+  $("#reload-draft").addEventListener("click", () => guarded(loadContent));
   $("#train-now").addEventListener("click", () => { show("train"); train.startTraining(); });
   window.addEventListener("beforeunload", (e) => { if (state.dirty) e.preventDefault(); });
   boot();

@@ -94,18 +94,6 @@ export function parseMarkup(source) {
   return { text: text + rest, entities };
 }
 
-export function markup(example) {
-  let out = "";
-  let pos = 0;
-  for (const s of sortedSpans(example)) {
-    if (s.start < pos) continue;
-    const covered = example.text.slice(s.start, s.end);
-    out += `${example.text.slice(pos, s.start)}[${covered}](${s.entity}${s.value && s.value !== covered ? `:${s.value}` : ""})`;
-    pos = s.end;
-  }
-  return out + example.text.slice(pos);
-}
-
 function sortedSpans(example) {
   return [...(example.entities || [])].sort((a, b) => a.start - b.start || a.end - b.end);
 }

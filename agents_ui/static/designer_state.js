@@ -103,8 +103,8 @@ export async function saveDraft() {
     emit("dirty", "saved");
     return true;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 409) toast(t("d_stale"), "bad");
-    else toast(explain(err), "bad");
+    if (err instanceof ApiError && err.status === 409) emit("stale", err);
+    toast(err instanceof ApiError && err.status === 409 ? t("d_stale") : explain(err), "bad");
     return false;
   }
 }

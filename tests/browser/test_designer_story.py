@@ -49,10 +49,15 @@ async def hub(
 errors: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def no_page_errors() -> None:
+    """Each test starts with no page errors recorded (every test asserts none happened)."""
+    errors.clear()
+
+
 async def designer_page(browser: Any, base: str) -> Any:
     context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     page = await context.new_page()
-    errors.clear()
     page.on("pageerror", lambda err: (errors.append(str(err)), print("pageerror:", err)))
     page.on("console", lambda msg: print("console:", msg.type, msg.text))
     await page.goto(f"{base}/designer")
@@ -335,6 +340,12 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     assert lines[0].startswith("Intent") and any(line.startswith("opening_hours,") for line in lines)
     await shot(page, "designer-eval.png", full_page=True)
 
+    # a colleague has the draft open and starts editing it
+    colleague = await designer_page(browser, base)
+    await colleague.locator("#intent-list li[data-intent='greet']").click()
+    await colleague.fill("#new-example", "哈喽哈喽")
+    await colleague.click("#add-example")
+
     # a response: a button on the Chinese greeting, and a variation only for SMS; saved to the draft
     await page.locator(".d-tab[data-panel=responses]").click()
     await page.locator("#response-list li[data-response='utter_greet']").click()
@@ -353,8 +364,24 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     await page.locator("#draft-bar:not(.dirty)").wait_for()
     await shot(page, "designer-responses.png")
 
-    # export the draft (Kefu JSON and Rasa files) and import the Rasa files back
+    # the colleague's save is refused (the draft moved on); reloading shows the saved draft
+    await colleague.click("#save-draft")
+    await colleague.locator(".toast", has_text="Someone else saved the draft").wait_for()
+    await colleague.click("#reload-draft")
+    await colleague.locator("#draft-bar:not(.dirty)").wait_for()
+    assert await colleague.locator("#reload-draft").is_hidden()
+    assert await colleague.locator("#examples li", has_text="哈喽哈喽").count() == 0
+    await colleague.locator(".d-tab[data-panel=responses]").click()
+    await colleague.locator("#response-list li[data-response='utter_greet']", has_text="3 variations").wait_for()
+    await colleague.context.close()
+
+    # export the draft (Kefu JSON and Rasa files) and import the Rasa files back; a broken file is
+    # refused with its place
     await page.locator(".d-tab[data-panel=io]").click()
+    await page.set_input_files("#import-nlu", files=[{
+        "name": "nlu.yml", "mimeType": "text/yaml", "buffer": b"nlu:\n- intent: greet\n  examples: 42\n"}])
+    await page.click("#import-rasa")
+    await page.locator(".toast", has_text="nlu.yml, line 3").wait_for()
     async with page.expect_download() as download_info:
         await page.click("#export-kefu")
     kefu_path = tmp_path / "kefu-bot.json"
