@@ -242,6 +242,21 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     base = str(hub.make_url("")).rstrip("/")
     SHOTS.mkdir(parents=True, exist_ok=True)
 
+    # an agent (not a designer) is told the page is not for them
+    await add_agent(hub, "ana@example.com", Role.AGENT, name="Ana")
+    agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    agent = await agent_ctx.new_page()
+    await agent.goto(f"{base}/designer")
+    await agent.fill("input[name=email]", "ana@example.com")
+    await agent.fill("input[name=password]", PASSWORD)
+    await agent.click("button[type=submit]")
+    await agent.locator("#forbidden").wait_for()
+    assert await agent.locator("#designer").is_hidden()
+    await agent.goto(f"{base}/console")
+    await agent.locator("#live.on").wait_for()
+    assert await agent.locator("#designer-link").is_hidden()
+    await agent_ctx.close()
+
     # a customer asks something the starter bot is unsure about: it asks to rephrase, and the
     # message waits in the review inbox
     customer_ctx = await browser.new_context(viewport={"width": 1000, "height": 760})
