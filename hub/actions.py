@@ -109,6 +109,19 @@ _BUMP_INBOUND = Prepared(
     )
     .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
 )
+# A rating answering the satisfaction question is recorded, not a message to read: no unread bump.
+_BUMP_RATED = Prepared(
+    update(conversations)
+    .where(conversations.c.id == bindparam("b_id"))
+    .values(
+        last_seq=conversations.c.last_seq + 1,
+        last_message_at=bindparam("b_now"),
+        last_customer_message_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        last_message_preview=bindparam("b_preview"),
+    )
+    .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
+)
 _MESSAGE_COLUMNS = (
     "conversation_id", "seq", "direction", "author", "agent_id", "channel", "external_id", "text", "html",
     "attachments", "buttons", "meta", "automated", "delivery_status", "attempts", "created_at",
@@ -254,7 +267,8 @@ class Actions:
                     now,
                 )
             conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
-            last_seq, status, assignee_id = _BUMP_INBOUND.one(
+            bump = _BUMP_RATED if change == "rated" else _BUMP_INBOUND
+            last_seq, status, assignee_id = bump.one(
                 conn, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
             )
             row = {
