@@ -68,7 +68,7 @@ function edit(article) {
   root.querySelector("#kb-editor").replaceChildren(
     el("div", { class: "row" }, title, language, tags),
     el("div", { class: "row muted", id: "kb-meta" }, article.id
-      ? [`#${article.id} · ${t(`d_kb_${article.status}`)} · v${article.version}`, article.url ? el("a", { href: article.url, target: "_blank" }, decodeURI(article.url)) : null]
+      ? [`#${article.id} · ${t(`d_kb_${article.status}`)} · v${article.version}`, article.url ? el("a", { href: article.url, target: "_blank", rel: "noopener" }, decodeURI(article.url)) : null]
       : t("d_new_article")),
     el("div", { class: "md" }, body, preview),
     el("div", { class: "row" },

@@ -301,6 +301,14 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     await page.locator("#kb-list li", has_text="春节期间的客服安排").wait_for()
     await shot(page, "designer-kb.png")
 
+    # the test panel: the bot would now offer the article for a question no intent covers
+    await page.locator(".d-tab[data-panel=test]").click()
+    await page.fill("#test-text", "春节期间的客服安排是怎样的")
+    await page.press("#test-text", "Enter")
+    await page.locator("#test-verdict", has_text="Would answer with an article").wait_for()
+    await page.locator("#test-reply", has_text="春节期间的客服安排").wait_for()
+    await page.locator(".articles li", has_text="春节期间的客服安排").wait_for()
+
     # the review inbox: assign the message to an intent; it becomes an example in the draft
     await page.locator(".d-tab[data-panel=review]").click()
     row = page.locator("#review-items tr", has_text="你们春节放假吗")
