@@ -543,7 +543,8 @@ function onFrame(frame) {
     if (c && m.direction !== "note") {
       c.last_message_preview = (m.text || "").slice(0, 160);
       c.last_message_at = m.created_at;
-      if (m.direction === "in" && state.current?.id !== c.id) c.unread_count = (c.unread_count || 0) + 1;
+      // A resolved conversation's reply is a rating (any other message reopens it, and that frame brings the count).
+      if (m.direction === "in" && state.current?.id !== c.id && c.status !== "resolved") c.unread_count = (c.unread_count || 0) + 1;
       renderList();
     }
     addMessage(m);

@@ -1,4 +1,5 @@
-"""CSAT per agent: the agent table of the metrics API and the conversation carry the customers' ratings."""
+"""CSAT per agent: the agent table of the metrics API and the conversation carry the customers' ratings;
+a rating sent as a reply does not count as an unread message."""
 
 from __future__ import annotations
 
@@ -67,3 +68,15 @@ async def test_agents_get_their_customers_ratings(hub: TestClient, login_as: Any
     assert (body["conversation"]["csat_score"], body["conversation"]["csat_comment"]) == (5, "comment 0")
     status, body = await ana.get("/api/metrics/agents")
     assert status == 403
+
+
+async def test_a_rating_reply_is_not_an_unread_message(hub: TestClient, login_as: Any) -> None:
+    ana = await staff(hub, login_as, Role.AGENT, "ana@example.com")
+    conversation_id = await served(ana, "visitor-r", 9, hub)
+    await until(lambda: asked(hub, conversation_id))
+    again = await customer_writes(hub, "webchat", "visitor-r", "csat:4", "csat-visitor-r-rating")
+    assert again.conversation_id == conversation_id
+    status, body = await ana.get(f"/api/conversations/{conversation_id}")
+    conversation = body["conversation"]
+    assert (conversation["status"], conversation["csat_score"]) == ("resolved", 4)
+    assert conversation["unread_count"] == 0
