@@ -5,6 +5,7 @@ not (until a reconnect), which the same test shows with KEFU_REDIS_URL unset."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -20,6 +21,8 @@ from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.events import InProcessBus
 from hub.passwords import hash_password_sync
+from hub.routing import admin
+from hub.routing.changes import Ctx
 from hub.storage import migrate
 from hub.storage.database import Database
 from tests.redis_bus.conftest import free_port
@@ -37,8 +40,11 @@ async def _add_agent(url: str, tmp: Path) -> None:
     try:
         await migrate.upgrade(db)
         actions = Actions(db, InProcessBus(), Settings(data_dir=tmp), AttachmentStore(tmp / "attachments"))
-        await actions.ensure_default_queue()
-        await actions.create_agent(name="Li Lei", email=AGENT, password_hash=hash_password_sync(PASSWORD))
+        general = await actions.ensure_default_queue()
+        agent_id = await actions.create_agent(name="Li Lei", email=AGENT, password_hash=hash_password_sync(PASSWORD))
+        routing = {"queue_ids": [general], "capacity": {"chat": 2}}
+        ctx = Ctx(actions.clock())
+        await db.run_write(lambda conn: admin.set_agent_routing_tx(conn, agent_id, routing, ctx))
     finally:
         await db.dispose()
 
@@ -83,16 +89,40 @@ async def hubs(
             assert b"Traceback" not in err, err.decode()[-3000:]
 
 
-async def _frame(ws: aiohttp.ClientWebSocketResponse, timeout: float, **match: Any) -> dict[str, Any] | None:
-    """The next frame whose fields match, or None when none comes within timeout seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = await ws.receive_json()
-                if all(frame.get(k) == v for k, v in match.items()):
-                    return frame
-    except TimeoutError:
-        return None
+class Frames:
+    """Every JSON frame a socket receives, kept in order, so waiting for one kind never loses another."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self._new = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.frames.append(json.loads(msg.data))
+                self._new.set()
+
+    async def first(self, timeout: float, **match: Any) -> dict[str, Any] | None:
+        """The first frame (received so far, or within timeout seconds) whose fields match; None if none."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for frame in self.frames:
+                        if all(frame.get(k) == v for k, v in match.items()):
+                            return frame
+                    self._new.clear()
+                    await self._new.wait()
+        except TimeoutError:
+            return None
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send_json(frame)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self._reader
 
 
 async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, str], live: bool) -> None:
@@ -105,50 +135,58 @@ async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, 
         async with agent.post("/api/login", json={"email": AGENT, "password": PASSWORD}) as resp:
             assert resp.status == 200
             csrf = {"X-CSRF-Token": (await resp.json())["csrf_token"]}
-        console = await agent.ws_connect("/api/ws")
-        assert await _frame(console, 5, type="hello")
-        chat = await visitor.ws_connect("/webchat/ws")
-        await chat.send_json({"type": "hello"})
-        welcome = await _frame(chat, 5, type="welcome")
+        console = Frames(await agent.ws_connect("/api/ws"))
+        assert await console.first(5, type="hello")
+        chat = Frames(await visitor.ws_connect("/webchat/ws"))
+        await chat.send({"type": "hello"})
+        welcome = await chat.first(5, type="welcome")
         assert welcome is not None
         token = welcome["token"]
         # The same visitor has a second tab open, on process A.
-        same = await agent.ws_connect(a.replace("http", "ws") + "/webchat/ws")
-        await same.send_json({"type": "hello", "token": token})
-        assert await _frame(same, 5, type="welcome")
+        same = Frames(await agent.ws_connect(a.replace("http", "ws") + "/webchat/ws"))
+        await same.send({"type": "hello", "token": token})
+        assert await same.first(5, type="welcome")
 
         # The visitor writes on B; the agent's console on A hears of it, and so does the tab on A.
         text = "我的订单还没到 / where is my order?"
-        await chat.send_json({"type": "message", "client_id": "c1", "text": text})
-        ack = await _frame(chat, 5, type="ack")
+        await chat.send({"type": "message", "client_id": "c1", "text": text})
+        ack = await chat.first(5, type="ack")
         assert ack is not None
         cid = ack["conversation_id"]
-        heard = await _frame(console, wait, type="message", conversation_id=cid)
+        heard = await console.first(wait, type="message", conversation_id=cid)
         assert (heard is not None) is live, heard
-        echo = await _frame(same, wait if live else 0.5, type="message", author="customer")
+        echo = await same.first(wait if live else 0.5, type="message", author="customer")
         assert (echo is not None) is live, echo
         if live:
             assert heard["message"]["text"] == echo["text"] == text
             assert (echo["id"], echo["seq"]) == (ack["message_id"], ack["seq"])
+            # Routing offers the conversation to the agent (whichever process's pass made the offer).
+            offer = await console.first(wait, type="offer", conversation_id=cid)
+            assert offer is not None and offer["kind"] == "queue"
 
-        # The visitor types on B: the agent on A sees it; the agent types on A: the visitor on B sees it.
-        await chat.send_json({"type": "typing", "active": True})
-        assert (await _frame(console, wait, type="typing", conversation_id=cid, who="customer") is not None) is live
-        async with agent.post(f"/api/conversations/{cid}/take", headers=csrf) as resp:
+        # The visitor types on B: the agent on A sees it; the agent accepts the offer on A and types: the
+        # visitor on B sees it.
+        await chat.send({"type": "typing", "active": True})
+        assert (await console.first(wait, type="typing", conversation_id=cid, who="customer") is not None) is live
+        async with asyncio.timeout(10):
+            while True:
+                async with agent.get("/api/offers") as resp:
+                    if cid in [o["conversation_id"] for o in (await resp.json())["offers"]]:
+                        break
+                await asyncio.sleep(0.1)
+        async with agent.post(f"/api/offers/{cid}/accept", headers=csrf) as resp:
             assert resp.status == 200, await resp.text()
-        await console.send_json({"type": "typing", "conversation_id": cid, "active": True})
-        assert (await _frame(chat, wait, type="typing", who="agent", active=True) is not None) is live
+        await console.send({"type": "typing", "conversation_id": cid, "active": True})
+        assert (await chat.first(wait, type="typing", who="agent", active=True) is not None) is live
 
         # The agent replies through A's API; the reply reaches the visitor's tab on B (and, for comparison,
-        # a second tab of the same visitor on A, which A's outbox pushes to directly).
+        # the visitor's second tab on A).
         on_b, on_a = [], []
         for n in range(REPLIES if live else 1):
             started = time.perf_counter()
 
-            async def arrival(
-                ws: aiohttp.ClientWebSocketResponse, text: str = f"回复 {n}", started: float = started
-            ) -> float | None:
-                frame = await _frame(ws, wait, type="message", text=text)
+            async def arrival(tab: Frames, reply: str = f"回复 {n}", started: float = started) -> float | None:
+                frame = await tab.first(wait, type="message", text=reply)
                 if frame is None:
                     return None
                 assert frame["author"] == "agent" and frame["conversation_id"] == cid
@@ -165,8 +203,8 @@ async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, 
                 assert (a_tab is None) != (b_tab is None), (a_tab, b_tab)
             on_b.append(b_tab)
             on_a.append(a_tab)
-        await same.close()
-        await chat.close()
+        for tab in (same, chat, console):
+            await tab.close()
         if live:
             print(f"\nreply posted on A, ms until the tab on A: {sorted(round(s * 1000) for s in on_a)}, "
                   f"on B: {sorted(round(s * 1000) for s in on_b if s is not None)}")
@@ -174,8 +212,8 @@ async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, 
             return
 
         # Without the bus the reply still reaches the tab on B from the database, when it reconnects and resumes.
-        chat = await visitor.ws_connect("/webchat/ws")
-        await chat.send_json({"type": "hello", "token": token, "cursor": {"conversation_id": cid, "seq": ack["seq"]}})
-        welcome = await _frame(chat, 5, type="welcome")
+        chat = Frames(await visitor.ws_connect("/webchat/ws"))
+        await chat.send({"type": "hello", "token": token, "cursor": {"conversation_id": cid, "seq": ack["seq"]}})
+        welcome = await chat.first(5, type="welcome")
         assert welcome is not None and [m["text"] for m in welcome["messages"]] == ["回复 0"]
         await chat.close()
