@@ -189,3 +189,16 @@ async def test_erasing_a_customer_removes_their_words_from_the_inbox(
                                     {"confirm": customer_id, "basis": "gdpr"})
     assert status == 200, body
     assert (await inbox(designer))["total"] == 0
+
+
+async def test_asking_for_a_person_after_an_answer_puts_the_question_in_the_inbox(
+    bot_hub: TestClient, designer: AgentSession, customer: ChatCustomer
+) -> None:
+    assert "7天内" in (await customer.ask("我要退款"))["text"]  # answered by intent: nothing to review yet
+    await settled(bot_hub, customer.conversation_id)
+    assert (await inbox(designer))["total"] == 0
+    await customer.ask("转人工")
+    await settled(bot_hub, customer.conversation_id)
+    [item] = (await inbox(designer))["items"]
+    assert (item["reason"], item["text"], item["intent"]) == ("handed_off", "我要退款", None)
+    assert (await conversation(bot_hub, customer.conversation_id))["status"] == "queued"
