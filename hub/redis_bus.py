@@ -17,6 +17,7 @@ import random
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,8 +153,12 @@ class RedisBus(InProcessBus):
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue(maxsize=OUTGOING_LIMIT)
         self._linked = asyncio.Event()
         self._down_since: float | None = time.monotonic()
+        self._dropped_before = 0  # stats.dropped when the link went down
         self._link_task: asyncio.Task[None] | None = None
         self._unsent_types: set[str] = set()
+        self._starting = False
+        self._on_relink: list[Callable[[], Awaitable[None]]] = []
+        self._callbacks: set[asyncio.Task[None]] = set()
 
     def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
         """Register a handler for events of this process ("local"), of all ("any"), or of others ("remote")."""
@@ -187,6 +192,10 @@ class RedisBus(InProcessBus):
                 log.warning("redis bus: %d events waiting for Redis; dropping (%d so far)", OUTGOING_LIMIT,
                             self.stats.dropped)
 
+    def on_relink(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run callback whenever the link comes (back) while serving: events of other processes were missed."""
+        self._on_relink.append(callback)
+
     def link_status(self) -> str:
         """"ok" while subscribed to Redis, else "unreachable"."""
         return "ok" if self._linked.is_set() else "unreachable"
@@ -196,11 +205,14 @@ class RedisBus(InProcessBus):
         await super().start()
         if self._link_task is None:
             self._link_task = asyncio.create_task(self._link_forever(), name="bus:redis-link")
+        self._starting = True
         try:
             await asyncio.wait_for(self._linked.wait(), timeout=self.start_wait_s)
         except TimeoutError:
             log.warning("redis bus: %s is not reachable at start; events stay in this process until it is",
                         _safe_url(self.url))
+        finally:
+            self._starting = False
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Send what is queued for Redis (briefly), close the link, then stop the subscribers."""
@@ -213,6 +225,8 @@ class RedisBus(InProcessBus):
             self._link_task.cancel()
             await asyncio.gather(self._link_task, return_exceptions=True)
             self._link_task = None
+        for task in list(self._callbacks):
+            task.cancel()
         await super().stop(timeout)
 
     async def drain(self) -> None:
@@ -264,17 +278,30 @@ class RedisBus(InProcessBus):
         self.stats.connects += 1
         if self._down_since is not None and self.stats.connects > 1:
             log.warning("redis bus: linked to %s again after %.1f s (%d events not sent meanwhile)",
-                        _safe_url(self.url), time.monotonic() - self._down_since, self.stats.dropped)
+                        _safe_url(self.url), time.monotonic() - self._down_since,
+                        self.stats.dropped - self._dropped_before)
         else:
             log.info("redis bus: linked to %s, channel %s, node %s", _safe_url(self.url), self.channel, self.node)
         self._down_since = None
         self._linked.set()
+        if not self._starting:
+            for callback in self._on_relink:
+                task = asyncio.create_task(self._run_callback(callback), name="bus:redis-relinked")
+                self._callbacks.add(task)
+                task.add_done_callback(self._callbacks.discard)
+
+    async def _run_callback(self, callback: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await callback()
+        except Exception:
+            log.exception("redis bus: a relink callback failed")
 
     def _down(self, exc: BaseException | None, *, quiet: bool) -> None:
         was_up = self._linked.is_set()
         self._linked.clear()
         if self._down_since is None:
             self._down_since = time.monotonic()
+            self._dropped_before = self.stats.dropped
         # What was waiting for Redis is dropped, not sent late: remote processes catch up from the database.
         while not self._outgoing.empty():
             self._outgoing.get_nowait()
