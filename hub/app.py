@@ -27,7 +27,7 @@ from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUER
 from hub.merge import CustomerMerge
 from hub.outbox import OutboxDispatcher
 from hub.queries import Queries, conversation_recipient
-from hub.redis_bus import make_bus
+from hub.redis_bus import RedisBus, make_bus
 from hub.remote_replies import remote_reply_mirror
 from hub.routing.service import install as install_routing
 from hub.snapshots import WriteSnapshots
@@ -158,6 +158,9 @@ def create_app(
 
     app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx])
     app.on_shutdown.append(_close_sockets)
+    if isinstance(bus, RedisBus):
+        # Back from a Redis outage: clients reconnect, and resume what other processes published meanwhile.
+        bus.on_relink(lambda: _close_sockets(app))
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(api_routes)
     app.router.add_routes(page_routes)
