@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from hub.config import Settings
@@ -17,6 +18,7 @@ from hub.events import Event, InProcessBus, Origin, Typing
 from hub.redis_bus import RedisBus, make_bus
 from tests.redis_bus.conftest import RedisServer
 from tests.redis_bus.test_wire import all_event_types, sample
+from tests.support import add_agent, login, next_frame
 
 
 class Process:
@@ -148,6 +150,7 @@ async def test_redis_restarts_local_delivery_goes_on_and_the_link_comes_back(
         assert b.seen["remote"] == [before, after]  # what was published while Redis was away is gone
         assert a.seen["local"] == [before, during, after]
         assert a.bus.stats.connects == b.bus.stats.connects == 2
+        assert "again after" in caplog.text and "(1 events not sent meanwhile)" in caplog.text
     finally:
         await a.bus.stop()
         await b.bus.stop()
@@ -173,7 +176,7 @@ async def test_a_process_that_starts_while_redis_is_away_links_later(own_redis: 
         await b.bus.stop()
 
 
-async def test_healthz_says_degraded_but_serves_while_redis_is_away(
+async def test_healthz_says_degraded_but_serves_while_redis_is_away_then_sockets_resync(
     aiohttp_client: Any, own_redis: RedisServer, tmp_path: Path
 ) -> None:
     from hub.app import create_app
@@ -181,6 +184,14 @@ async def test_healthz_says_degraded_but_serves_while_redis_is_away(
     hub: TestClient = await aiohttp_client(create_app(Settings(data_dir=tmp_path, redis_url=own_redis.url)))
     resp = await hub.get("/healthz")
     assert (resp.status, await resp.json()) == (200, {"status": "ok", "database": "ok", "redis": "ok"})
+    await add_agent(hub, "li@example.com")
+    agent = await login(hub, "li@example.com")
+    console = await agent.client.ws_connect("/api/ws")
+    await next_frame(console, "hello")
+    chat = await hub.ws_connect("/webchat/ws")
+    await chat.send_json({"type": "hello"})
+    await next_frame(chat, "welcome")
+
     await own_redis.stop()
     async with asyncio.timeout(5):
         while (body := await (await hub.get("/healthz")).json())["redis"] == "ok":
@@ -188,7 +199,19 @@ async def test_healthz_says_degraded_but_serves_while_redis_is_away(
     resp = await hub.get("/healthz")
     assert (resp.status, await resp.json()) == (200, {"status": "degraded", "database": "ok", "redis": "unreachable"})
     assert body["status"] == "degraded"
+    # Losing Redis closes nothing: this process's own events still reach its sockets.
+    await chat.send_json({"type": "ping"})
+    await next_frame(chat, "pong")
+    await console.send_json({"type": "ping"})
+    await next_frame(console, "pong")
+
     await own_redis.start()
     async with asyncio.timeout(10):
         while (await (await hub.get("/healthz")).json())["redis"] != "ok":
             await asyncio.sleep(0.05)
+    # Back: the sockets are closed once, so clients reconnect and resume what other processes sent meanwhile.
+    for ws in (chat, console):
+        async with asyncio.timeout(5):
+            while (await ws.receive()).type not in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                pass
+    await agent.client.close()
