@@ -144,6 +144,9 @@ async def test_edit_train_test_activate_and_roll_back_in_chromium(
     await lookups.locator("button", has_text="Lookup tables").click()
     await lookups.locator("tbody tr input").fill("day")
     await lookups.locator("tbody tr textarea").fill("周六\n周日\nsaturday\nsunday")
+    day = page.locator("#entity-types .chip[data-entity-type=day]")
+    assert await day.inner_text() == "day · 2 examples"
+    await shot(page, "designer-entities.png")
 
     # train: the progress bar follows the version until it is ready
     await page.evaluate(
@@ -433,6 +436,7 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     await page.set_input_files("#import-domain", str(files["domain.yml"]))
     await page.click("#import-rasa")
     await page.locator("#io-result", has_text=f"{len(exported['intents'])} intents").wait_for()
+    await shot(page, "designer-io.png")
     assert errors == []
     await customer_ctx.close()
     await page.context.close()
