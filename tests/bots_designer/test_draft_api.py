@@ -182,6 +182,8 @@ async def test_import_export_and_reset(designer: AgentSession) -> None:
     assert status == 404
     status, body = await designer.post("/api/bot/draft/reset", {})
     assert status == 400 and body["error"] == "missing_field"
+    status, body = await designer.post("/api/bot/draft/reset", {"version_id": "1"})
+    assert status == 400 and body["error"] == "invalid_field"
     status, body = await designer.post("/api/bot/draft/reset", {"version_id": starter_id, "revision": 1})
     assert status == 409
 
@@ -212,5 +214,9 @@ async def test_a_version_from_the_draft_trains_with_progress_and_the_draft_moves
     assert status == 400 and body["error"] == "invalid_field"
     status, body = await designer.post("/api/bot/draft/versions", {"settings": {"unsure_limit": "many"}})
     assert status == 400 and body["error"] == "invalid_settings"
+    status, body = await designer.post("/api/bot/draft/versions", {"settings": ["fast"]})
+    assert status == 400 and body["error"] == "invalid_field"
+    status, body = await designer.post("/api/bot/draft/versions", {"label": "x" * 201})
+    assert status == 400 and body["error"] == "too_long"
     status, body = await designer.post("/api/bot/draft/versions", {"train": False, "label": "kept for later"})
     assert status == 201 and body["version"]["status"] == "new"
