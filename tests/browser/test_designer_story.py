@@ -1,6 +1,7 @@
 """In Chromium: a designer edits an intent, trains with live progress, tests a message, activates the
 version and the web chat customer on /demo gets the new answer; rolling back brings the old one back.
 Screenshots for docs/bot-designer.md are taken on the way."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -88,9 +89,7 @@ async def bot_lines(chat: Any, needle: str) -> int:
     return await chat.locator(".m:not(.me)", has_text=needle).count()
 
 
-async def test_edit_train_test_activate_and_roll_back_in_chromium(
-    hub: TestClient, browser: Any
-) -> None:
+async def test_edit_train_test_activate_and_roll_back_in_chromium(hub: TestClient, browser: Any) -> None:
     await add_agent(hub, "dee@example.com", Role.DESIGNER, name="Dee 设计师")
     base = str(hub.make_url("")).rstrip("/")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -275,8 +274,11 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     await page.locator(".d-tab[data-panel=kb]").click()
     await page.click("#kb-new")
     await page.fill("#kb-title", "春节期间的客服安排")
-    await page.fill("#kb-body", "## 春节安排\n\n除夕到初三人工客服**休息**，机器人照常服务。\n\n"
-                    "- 初四恢复人工\n- 订单照常发货\n\n详见[帮助中心](/help) 或 [这里](javascript:alert(1))。\n")
+    await page.fill(
+        "#kb-body",
+        "## 春节安排\n\n除夕到初三人工客服**休息**，机器人照常服务。\n\n"
+        "- 初四恢复人工\n- 订单照常发货\n\n详见[帮助中心](/help) 或 [这里](javascript:alert(1))。\n",
+    )
     preview = page.locator("#kb-preview")
     await preview.locator("h2", has_text="春节安排").wait_for()
     assert await preview.locator("strong").inner_text() == "休息"
@@ -404,8 +406,10 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     # export the draft (Kefu JSON and Rasa files) and import the Rasa files back; a broken file is
     # refused with its place
     await page.locator(".d-tab[data-panel=io]").click()
-    await page.set_input_files("#import-nlu", files=[{
-        "name": "nlu.yml", "mimeType": "text/yaml", "buffer": b"nlu:\n- intent: greet\n  examples: 42\n"}])
+    await page.set_input_files(
+        "#import-nlu",
+        files=[{"name": "nlu.yml", "mimeType": "text/yaml", "buffer": b"nlu:\n- intent: greet\n  examples: 42\n"}],
+    )
     await page.click("#import-rasa")
     await page.locator(".toast", has_text="nlu.yml, line 3").wait_for()
     async with page.expect_download() as download_info:
@@ -417,8 +421,11 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     assert "你们春节放假吗" in [e["text"] for e in hours["examples"]]
     [greet] = [r for r in exported["responses"] if r["name"] == "utter_greet"]
     assert {"title": "营业时间", "payload": "/opening_hours"} in greet["variations"][0]["buttons"]
-    assert greet["variations"][-1] == {"text": "您好！回复 1 查订单，回复 2 转人工。", "channel": "sms",
-                                       "conditions": [{"type": "slot", "name": "language", "value": "zh"}]}
+    assert greet["variations"][-1] == {
+        "text": "您好！回复 1 查订单，回复 2 转人工。",
+        "channel": "sms",
+        "conditions": [{"type": "slot", "name": "language", "value": "zh"}],
+    }
     downloads: list[Any] = []
     page.on("download", lambda download: downloads.append(download))
     await page.click("#export-rasa")
