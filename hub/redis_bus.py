@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from hub.config import Settings
@@ -140,6 +141,7 @@ class RedisBus(InProcessBus):
         node: str | None = None,
         max_backoff_s: float = 5.0,
         start_wait_s: float = 2.0,
+        ping_every_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.url = url
@@ -147,13 +149,14 @@ class RedisBus(InProcessBus):
         self.node = node or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.max_backoff_s = max_backoff_s
         self.start_wait_s = start_wait_s
+        self.ping_every_s = ping_every_s
         self.stats = LinkStats()
         self._here: list[_Subscriber] = []  # origin local or any: events published in this process
         self._remote: list[_Subscriber] = []  # origin any or remote: events from other processes
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue(maxsize=OUTGOING_LIMIT)
         self._linked = asyncio.Event()
         self._down_since: float | None = time.monotonic()
-        self._dropped_before = 0  # stats.dropped when the link went down
+        self._dropped_before = 0  # stats.dropped when the link was last up
         self._link_task: asyncio.Task[None] | None = None
         self._unsent_types: set[str] = set()
         self._starting = False
@@ -241,9 +244,9 @@ class RedisBus(InProcessBus):
         failures = 0
         while True:
             client = aioredis.Redis.from_url(
-                self.url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=15
+                self.url, socket_connect_timeout=2, socket_timeout=5, socket_keepalive=True
             )
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = client.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 self._up()
@@ -283,6 +286,7 @@ class RedisBus(InProcessBus):
         else:
             log.info("redis bus: linked to %s, channel %s, node %s", _safe_url(self.url), self.channel, self.node)
         self._down_since = None
+        self._dropped_before = self.stats.dropped
         self._linked.set()
         if not self._starting:
             for callback in self._on_relink:
@@ -301,7 +305,6 @@ class RedisBus(InProcessBus):
         self._linked.clear()
         if self._down_since is None:
             self._down_since = time.monotonic()
-            self._dropped_before = self.stats.dropped
         # What was waiting for Redis is dropped, not sent late: remote processes catch up from the database.
         while not self._outgoing.empty():
             self._outgoing.get_nowait()
@@ -312,8 +315,18 @@ class RedisBus(InProcessBus):
                         _safe_url(self.url), type(exc).__name__, exc)
 
     async def _receive(self, pubsub: Any) -> None:
+        # A quiet channel is pinged, so a Redis that hangs or a network that drops packets is noticed too.
+        heard = pinged = time.monotonic()
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            message = await pubsub.get_message(timeout=min(1.0, self.ping_every_s))
+            now = time.monotonic()
+            if message is not None:
+                heard = now
+            elif now - heard > 3 * self.ping_every_s:
+                raise RedisConnectionError(f"no answer from Redis for {now - heard:.1f} s")
+            if now - heard >= self.ping_every_s and now - pinged >= self.ping_every_s:
+                pinged = now
+                await pubsub.ping()
             if message is None or message.get("type") != "message":
                 continue
             try:
