@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import signal
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -79,9 +80,19 @@ class RedisServer:
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server would not act on SIGTERM
             self.process.terminate()
             await self.process.wait()
         self.process = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open but nothing answers, like a lost network."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture

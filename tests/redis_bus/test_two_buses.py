@@ -158,6 +158,24 @@ async def test_redis_restarts_local_delivery_goes_on_and_the_link_comes_back(
     assert f"linked to redis://127.0.0.1:{own_redis.port}/0 again after" in caplog.text
 
 
+async def test_a_redis_that_stops_answering_is_noticed_even_by_a_quiet_subscriber(own_redis: RedisServer) -> None:
+    a = Process(own_redis.url, "frozen", ping_every_s=0.3)
+    b = Process(own_redis.url, "frozen", ping_every_s=0.3)
+    await a.bus.start()
+    await b.bus.start()
+    try:
+        own_redis.pause()  # the sockets stay open; nothing answers
+        await until(lambda: a.bus.link_status() == b.bus.link_status() == "unreachable", timeout=5)
+        own_redis.resume()
+        await until(lambda: a.bus.link_status() == b.bus.link_status() == "ok", timeout=10)
+        event = Typing(6, "agent", True, 2)
+        await a.bus.publish(event)
+        await until(lambda: b.seen["remote"] == [event])
+    finally:
+        await a.bus.stop()
+        await b.bus.stop()
+
+
 async def test_a_process_that_starts_while_redis_is_away_links_later(own_redis: RedisServer) -> None:
     await own_redis.stop()
     a = Process(own_redis.url, "late", start_wait_s=0.2)
