@@ -22,6 +22,9 @@ from knowledge_base.keys import KNOWLEDGE_BASE
 from tests.knowledge_base_api.conftest import Desk
 from tests.support import add_agent, login
 
+# Several hubs on one database means PostgreSQL (one SQLite file takes one writing process).
+pytestmark = [pytest.mark.parametrize("database_url", ["postgres"], indirect=True), pytest.mark.postgres]
+
 
 @pytest.fixture
 async def two_hubs(
