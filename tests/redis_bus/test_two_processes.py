@@ -203,12 +203,22 @@ async def test_visitor_on_b_and_agent_on_a_see_each_other_live(hubs: tuple[str, 
                 assert (a_tab is None) != (b_tab is None), (a_tab, b_tab)
             on_b.append(b_tab)
             on_a.append(a_tab)
+        await asyncio.sleep(0.5)  # time for a duplicate to show up, if any were sent
+        if live:
+            # Exactly once on each tab: the sender's own push and the other process's mirror never overlap.
+            for tab in (chat, same):
+                texts = [f["text"] for f in tab.frames if f.get("type") == "message" and f.get("author") == "agent"]
+                assert texts == [f"回复 {n}" for n in range(REPLIES)], texts
+            assert [f["text"] for f in same.frames if f.get("type") == "message" and f.get("author") == "customer"] == [
+                text]
         for tab in (same, chat, console):
             await tab.close()
         if live:
             print(f"\nreply posted on A, ms until the tab on A: {sorted(round(s * 1000) for s in on_a)}, "
                   f"on B: {sorted(round(s * 1000) for s in on_b if s is not None)}")
-            assert max(s for s in on_b if s is not None) < 2.0, (on_a, on_b)
+            # Prompt, not after a poll or a reconnect: the bound is loose for busy CI machines.
+            b_times = sorted(s for s in on_b if s is not None)
+            assert b_times[len(b_times) // 2] < 1.0 and b_times[-1] < 3.0, (on_a, on_b)
             return
 
         # Without the bus the reply still reaches the tab on B from the database, when it reconnects and resumes.
