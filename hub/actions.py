@@ -96,32 +96,30 @@ _SELECT_LATEST_CONVERSATION = Prepared(
     .order_by(conversations.c.id.desc())
     .limit(1)
 )
-_BUMP_INBOUND = Prepared(
-    update(conversations)
-    .where(conversations.c.id == bindparam("b_id"))
-    .values(
-        last_seq=conversations.c.last_seq + 1,
-        unread_count=conversations.c.unread_count + 1,
+
+
+def _inbound_bump(*, unread: bool) -> Prepared:
+    """The conversation's update for a customer message; a CSAT rating (unread=False) is not a message to read."""
+    values: dict[str, Any] = {"last_seq": conversations.c.last_seq + 1}
+    if unread:
+        values["unread_count"] = conversations.c.unread_count + 1
+    values.update(
         last_message_at=bindparam("b_now"),
         last_customer_message_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
         last_message_preview=bindparam("b_preview"),
     )
-    .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
-)
-# A rating answering the satisfaction question is recorded, not a message to read: no unread bump.
-_BUMP_RATED = Prepared(
-    update(conversations)
-    .where(conversations.c.id == bindparam("b_id"))
-    .values(
-        last_seq=conversations.c.last_seq + 1,
-        last_message_at=bindparam("b_now"),
-        last_customer_message_at=bindparam("b_now"),
-        updated_at=bindparam("b_now"),
-        last_message_preview=bindparam("b_preview"),
+    return Prepared(
+        update(conversations)
+        .where(conversations.c.id == bindparam("b_id"))
+        .values(**values)
+        .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
     )
-    .returning(conversations.c.last_seq, conversations.c.status, conversations.c.assignee_id)
-)
+
+
+_BUMP_INBOUND = _inbound_bump(unread=True)
+_BUMP_RATED = _inbound_bump(unread=False)
+
 _MESSAGE_COLUMNS = (
     "conversation_id", "seq", "direction", "author", "agent_id", "channel", "external_id", "text", "html",
     "attachments", "buttons", "meta", "automated", "delivery_status", "attempts", "created_at",
