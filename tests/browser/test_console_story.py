@@ -14,7 +14,7 @@ from channels.base import InboundMessage
 from hub.domain import Role
 from hub.keys import ACTIONS, BUS
 from hub.routing.service import ROUTING_SERVICE
-from tests.support import PASSWORD, add_agent, login
+from tests.support import PASSWORD, AgentSession, add_agent, login
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,22 @@ async def arrive(hub: TestClient, text: str, external_id: str, queue_id: int) ->
     return conversation_id
 
 
+async def team(hub: TestClient) -> tuple[AgentSession, int, int, int]:
+    """A supervisor (logged in), a Support queue, and Ana and Ben working it: (boss, queue, ana, ben)."""
+    await add_agent(hub, "boss@example.com", Role.SUPERVISOR, name="Zhou Boss")
+    ana_id = await add_agent(hub, "ana@example.com", name="Ana")
+    ben_id = await add_agent(hub, "ben@example.com", name="Ben")
+    boss = await login(hub, "boss@example.com")
+    resp = await boss.client.post("/api/queues", json={"name": "Support"}, headers={"X-CSRF-Token": boss.csrf})
+    queue_id = (await resp.json())["queue"]["id"]
+    for agent_id in (ana_id, ben_id):
+        resp = await boss.client.patch(
+            f"/api/agents/{agent_id}/routing", json={"queue_ids": [queue_id]}, headers={"X-CSRF-Token": boss.csrf}
+        )
+        assert resp.status == 200, await resp.text()
+    return boss, queue_id, ana_id, ben_id
+
+
 async def log_in(page: Any, base: str, email: str) -> None:
     await page.goto(f"{base}/console")
     await page.fill("input[name=email]", email)
@@ -55,17 +71,7 @@ async def test_offer_accept_reply_note_transfer_resolve_and_wallboard(
 ) -> None:
     if "postgres" in database_url:
         pytest.skip("the browser story runs once, on the default SQLite store")
-    await add_agent(hub, "boss@example.com", Role.SUPERVISOR, name="Zhou Boss")
-    ana_id = await add_agent(hub, "ana@example.com", name="Ana")
-    ben_id = await add_agent(hub, "ben@example.com", name="Ben")
-    boss = await login(hub, "boss@example.com")
-    resp = await boss.client.post("/api/queues", json={"name": "Support"}, headers={"X-CSRF-Token": boss.csrf})
-    queue_id = (await resp.json())["queue"]["id"]
-    for agent_id in (ana_id, ben_id):
-        resp = await boss.client.patch(
-            f"/api/agents/{agent_id}/routing", json={"queue_ids": [queue_id]}, headers={"X-CSRF-Token": boss.csrf}
-        )
-        assert resp.status == 200, await resp.text()
+    boss, queue_id, ana_id, ben_id = await team(hub)
     await boss.client.post(
         "/api/canned-responses",
         json={"shortcut": "hi", "title": "Hello", "text": "您好 {{customer.name}}！"},

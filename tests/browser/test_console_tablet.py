@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.domain import Presence, Role
+from hub.domain import Presence
 from hub.routing.service import ROUTING_SERVICE
-from tests.browser.test_console_story import SHOTS, arrive, log_in
-from tests.support import add_agent, login
+from tests.browser.test_console_story import SHOTS, arrive, log_in, team
 
 pytestmark = pytest.mark.browser
 
@@ -38,17 +37,7 @@ async def no_sideways_scroll(page: Any) -> None:
 async def test_keyboard_and_tablet_layout(hub: TestClient, browser: Any, database_url: str) -> None:
     if "postgres" in database_url:
         pytest.skip("the browser story runs once, on the default SQLite store")
-    await add_agent(hub, "boss@example.com", Role.SUPERVISOR, name="Zhou Boss")
-    ana_id = await add_agent(hub, "ana@example.com", name="Ana")
-    ben_id = await add_agent(hub, "ben@example.com", name="Ben")
-    boss = await login(hub, "boss@example.com")
-    resp = await boss.client.post("/api/queues", json={"name": "Support"}, headers={"X-CSRF-Token": boss.csrf})
-    queue_id = (await resp.json())["queue"]["id"]
-    for agent_id in (ana_id, ben_id):
-        resp = await boss.client.patch(
-            f"/api/agents/{agent_id}/routing", json={"queue_ids": [queue_id]}, headers={"X-CSRF-Token": boss.csrf}
-        )
-        assert resp.status == 200, await resp.text()
+    _, queue_id, ana_id, ben_id = await team(hub)
     base = str(hub.make_url("")).rstrip("/")
     ctx = await browser.new_context(viewport=TABLET)
     ana = await ctx.new_page()
