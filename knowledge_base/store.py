@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -10,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, Row, Table, Text, cast, func, select
+from sqlalchemy import ColumnElement, Row, Table, Text, cast, func, or_, select
 
 from hub.domain import NotFound
 from hub.storage.database import Database
 from hub.storage.kb_tables import KbArticle, KbArticleVersion, KbImportJob
+from hub.wire import stored_string_patterns
 from knowledge_base.article import Article
 
 # Declared tables are always Tables; the cast tells the type checker so.
@@ -151,11 +151,6 @@ def job_dict(row: Row[Any], now: datetime, stale_after: timedelta) -> dict[str, 
     }
 
 
-def tag_pattern(tag: str) -> str:
-    """The text a tag appears as inside the stored JSON list (how SQLAlchemy serialises it)."""
-    return json.dumps(tag)
-
-
 class KbStore:
     """Read-side queries for the knowledge base."""
 
@@ -190,7 +185,8 @@ class KbStore:
         if language is not None:
             conditions.append(articles_t.c.language == language)
         if tag:
-            conditions.append(cast(articles_t.c.tags, Text).contains(tag_pattern(tag), autoescape=True))
+            tags_text = cast(articles_t.c.tags, Text)
+            conditions.append(or_(*(tags_text.contains(p, autoescape=True) for p in stored_string_patterns(tag))))
         if text:
             conditions.append(articles_t.c.title.ilike(f"%{_escape_like(text)}%", escape="\\"))
         query = (

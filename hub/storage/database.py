@@ -18,15 +18,17 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from hub.wire import column_loads, dumps
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": dumps, "json_deserializer": column_loads}
         self._writer: Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._queue: deque[_Pending] = deque()
@@ -94,12 +96,15 @@ class Database:
         self._checkpointer: asyncio.Task[None] | None = None
         self._wrote_since_checkpoint = False
         self._checkpoint_conn: Any = None
+        self._writer_conn: Connection | None = None
         if self.is_sqlite:
             db_path = self.url.database
             if not db_path or db_path == ":memory:":
                 raise ValueError("Kefu needs a SQLite file, not an in-memory database")
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            self._writer = create_engine(self.url.set(drivername="sqlite"), echo=echo, pool_size=1, max_overflow=0)
+            self._writer = create_engine(
+                self.url.set(drivername="sqlite"), pool_size=1, max_overflow=0, **kwargs
+            )
             event.listen(self._writer, "connect", _writer_connect)
             event.listen(self._writer, "begin", _writer_begin)
         else:
@@ -176,15 +181,14 @@ class Database:
     def _run_batch(self, batch: list[_Pending], busy_timeout_ms: int) -> list[tuple[bool, Any]]:
         assert self._writer is not None
         if busy_timeout_ms != self._busy_timeout_ms:
-            with self._writer.connect() as conn:
-                # On the DBAPI connection: a statement through SQLAlchemy would begin a transaction.
-                raw = conn.connection.driver_connection
-                assert raw is not None
-                raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            # On the DBAPI connection: a statement through SQLAlchemy would begin a transaction.
+            raw = self._writer_connection().connection.driver_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._busy_timeout_ms = busy_timeout_ms
         if len(batch) > 1:
             try:
-                with self._writer.begin() as conn:
+                with self._transaction() as conn:
                     values = [item.fn(conn) for item in batch]
                 return [(True, value) for value in values]
             except Exception:
@@ -194,11 +198,27 @@ class Database:
         outcomes: list[tuple[bool, Any]] = []
         for item in batch:
             try:
-                with self._writer.begin() as conn:
+                with self._transaction() as conn:
                     outcomes.append((True, item.fn(conn)))
             except Exception as exc:
                 outcomes.append((False, exc))
         return outcomes
+
+    def _writer_connection(self) -> Connection:
+        """The one writer connection, kept checked out: a pool round trip per batch costs more than its work."""
+        assert self._writer is not None
+        if self._writer_conn is None or self._writer_conn.closed or self._writer_conn.invalidated:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+            self._writer_conn = self._writer.connect()
+            self._busy_timeout_ms = BUSY_TIMEOUT_MS  # a new connection starts with the connect-time pragmas
+        return self._writer_conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        conn = self._writer_connection()
+        with conn.begin():
+            yield conn
 
     async def _checkpoint_loop(self) -> None:
         """Copy the WAL into the database file now and then, on a thread of its own (it fsyncs)."""
@@ -255,6 +275,9 @@ class Database:
                     self._checkpoint()
                 except sqlite3.Error as exc:  # the next start's first checkpoint does it
                     log.info("SQLite checkpoint at shutdown skipped: %s", exc)
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
             self._writer.dispose()
         if self._checkpoint_conn is not None:
             self._checkpoint_conn.close()

@@ -10,6 +10,7 @@ databases run the Core statement as usual, so callers write one transaction for 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,14 +18,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
-_REQUIRED = object()
+from hub.storage.tables import UTCDateTime
+
 Processor = Callable[[Any], Any] | None
 
 
 class _Compiled:
     """One statement compiled for one dialect: SQL text, positional binds with processors, result processors."""
 
-    __slots__ = ("sql", "binds", "results", "has_results")
+    __slots__ = ("sql", "binds", "defaults", "results", "has_results")
 
     def __init__(self, statement: Executable, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
@@ -36,17 +38,58 @@ class _Compiled:
             # Python-side column defaults are computed by Core at execution; name every such column instead.
             raise ValueError(f"give values for {[c.key for c in prefetch]}: their defaults need Core")
         processors = compiled._bind_processors
-        binds: list[tuple[str, Processor, Any]] = []
+        binds: list[tuple[str, Processor]] = []
+        defaults: dict[str, Any] = {}
         for name in compiled.positiontup:
             bind = compiled.binds[name]
-            default = _REQUIRED if bind.required else bind.effective_value
-            binds.append((name, processors.get(name), default))
+            if not bind.required:
+                defaults[name] = bind.effective_value
+            fast = _FAST_BINDS.get(type(bind.type)) if dialect.name == "sqlite" else None
+            binds.append((name, fast or processors.get(name)))
         self.sql = compiled.string
         self.binds = tuple(binds)
+        self.defaults = defaults
         self.results: tuple[Processor, ...] = tuple(
             entry[3]._cached_result_processor(dialect, None) for entry in compiled._result_columns
         )
         self.has_results = any(p is not None for p in self.results)
+
+
+_last_utc: tuple[datetime | None, str | None] = (None, None)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """UTCDateTime as SQLAlchemy's SQLite dialect stores it ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), in C speed."""
+    global _last_utc
+    if value is None:
+        return None
+    seen, text = _last_utc
+    if value is seen:  # one write binds the same `now` several times
+        return text
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use aware UTC")
+    utc = value.astimezone(UTC) if value.utcoffset() else value
+    text = utc.replace(tzinfo=None).isoformat(" ")
+    if not utc.microsecond:
+        text += ".000000"
+    _last_utc = (value, text)
+    return text
+
+
+_FAST_BINDS: dict[type, Processor] = {UTCDateTime: _sqlite_utc_text}
+
+
+_last_driver: tuple[Connection | None, Any] = (None, None)
+
+
+def _driver_connection(conn: Connection) -> Any:
+    """The sqlite3 connection under `conn`, remembered for the rest of its transaction's statements."""
+    global _last_driver
+    known, raw = _last_driver
+    if known is not conn:
+        raw = conn.connection.driver_connection
+        _last_driver = (conn, raw)
+    return raw
 
 
 class Prepared:
@@ -67,13 +110,10 @@ class Prepared:
         compiled = self._sqlite
         if compiled is None:
             compiled = self._sqlite = _Compiled(self.statement, conn.dialect, self.column_keys)
-        values = []
-        for name, process, default in compiled.binds:
-            value = params[name] if default is _REQUIRED or name in params else default
-            values.append(value if process is None else process(value))
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        fetched = raw.execute(compiled.sql, values).fetchall()
+        if compiled.defaults:
+            params = {**compiled.defaults, **params}
+        values = [params[name] if process is None else process(params[name]) for name, process in compiled.binds]
+        fetched = _driver_connection(conn).execute(compiled.sql, values).fetchall()
         if not compiled.has_results:
             return fetched
         processors = compiled.results

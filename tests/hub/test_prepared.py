@@ -3,16 +3,17 @@ exactly what SQLAlchemy Core stores, and what it reads back must be typed the sa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from hub.storage.database import Database
 from hub.storage.migrate import upgrade
-from hub.storage.prepared import Prepared
-from hub.storage.tables import Conversation, Customer, Identity, Message
+from hub.storage.prepared import Prepared, _sqlite_utc_text
+from hub.storage.tables import Conversation, Customer, Identity, Message, UTCDateTime
 
 messages = Message.__table__
 conversations = Conversation.__table__
@@ -20,18 +21,44 @@ customers = Customer.__table__
 identities = Identity.__table__
 
 COLUMNS = (
-    "conversation_id", "seq", "direction", "author", "agent_id", "channel", "external_id", "text", "html",
-    "attachments", "buttons", "meta", "automated", "delivery_status", "attempts", "created_at",
+    "conversation_id",
+    "seq",
+    "direction",
+    "author",
+    "agent_id",
+    "channel",
+    "external_id",
+    "text",
+    "html",
+    "attachments",
+    "buttons",
+    "meta",
+    "automated",
+    "delivery_status",
+    "attempts",
+    "created_at",
 )
 AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 
 def _message(conversation_id: int, seq: int, external_id: str) -> dict[str, Any]:
     return {
-        "conversation_id": conversation_id, "seq": seq, "direction": "in", "author": "customer", "agent_id": None,
-        "channel": "webchat", "external_id": external_id, "text": "你好, where is my parcel?", "html": None,
-        "attachments": [{"name": "收据.pdf", "size": 3}], "buttons": [], "meta": {"client_id": "c-1"},
-        "automated": False, "delivery_status": "received", "attempts": 0, "created_at": AT,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "direction": "in",
+        "author": "customer",
+        "agent_id": None,
+        "channel": "webchat",
+        "external_id": external_id,
+        "text": "你好, where is my parcel?",
+        "html": None,
+        "attachments": [{"name": "收据.pdf", "size": 3}],
+        "buttons": [],
+        "meta": {"client_id": "c-1"},
+        "automated": False,
+        "delivery_status": "received",
+        "attempts": 0,
+        "created_at": AT,
     }
 
 
@@ -39,19 +66,44 @@ async def _conversation(db: Database) -> int:
     def tx(conn: Connection) -> int:
         customer = conn.execute(
             insert(customers).returning(customers.c.id),
-            {"display_name": "Li", "lifecycle_stage": "customer", "tier": "standard", "tags": [], "attributes": {},
-             "created_at": AT, "updated_at": AT},
+            {
+                "display_name": "Li",
+                "lifecycle_stage": "customer",
+                "tier": "standard",
+                "tags": [],
+                "attributes": {},
+                "created_at": AT,
+                "updated_at": AT,
+            },
         ).scalar_one()
         identity = conn.execute(
             insert(identities).returning(identities.c.id),
-            {"customer_id": customer, "channel": "webchat", "address": "v-1", "verified": False, "opted_out": False,
-             "created_at": AT},
+            {
+                "customer_id": customer,
+                "channel": "webchat",
+                "address": "v-1",
+                "verified": False,
+                "opted_out": False,
+                "created_at": AT,
+            },
         ).scalar_one()
-        return int(conn.execute(
-            insert(conversations).returning(conversations.c.id),
-            {"customer_id": customer, "identity_id": identity, "channel": "webchat", "status": "queued", "priority": "normal", "labels": [],
-             "last_seq": 0, "unread_count": 0, "created_at": AT, "updated_at": AT},
-        ).scalar_one())
+        return int(
+            conn.execute(
+                insert(conversations).returning(conversations.c.id),
+                {
+                    "customer_id": customer,
+                    "identity_id": identity,
+                    "channel": "webchat",
+                    "status": "queued",
+                    "priority": "normal",
+                    "labels": [],
+                    "last_seq": 0,
+                    "unread_count": 0,
+                    "created_at": AT,
+                    "updated_at": AT,
+                },
+            ).scalar_one()
+        )
 
     return await db.run_write(tx)
 
@@ -77,7 +129,9 @@ async def test_a_prepared_insert_stores_the_same_row_as_core(database_url: str) 
         assert fast_row == core_row
         if db.is_sqlite:  # byte for byte what Core wrote: datetime format, JSON text
             async with db.read() as conn:
-                raw = (await conn.exec_driver_sql("SELECT created_at, attachments, meta FROM messages ORDER BY id")).all()
+                raw = (
+                    await conn.exec_driver_sql("SELECT created_at, attachments, meta FROM messages ORDER BY id")
+                ).all()
             assert raw[0] == raw[1]
         assert fast_row["created_at"] == AT and fast_row["attachments"] == [{"name": "收据.pdf", "size": 3}]
     finally:
@@ -112,3 +166,25 @@ async def test_a_statement_that_needs_python_defaults_is_refused(tmp_path: Any) 
             await db.run_write(lambda conn: missing_defaults.rows(conn, {}))
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        AT,
+        datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC),  # no microseconds: still written with six zeros
+        datetime(2026, 3, 1, 20, 30, 15, 5, tzinfo=timezone(timedelta(hours=8))),  # Beijing time, stored as UTC
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+        None,
+    ],
+)
+def test_the_fast_datetime_binding_writes_what_sqlalchemy_writes(value: datetime | None) -> None:
+    dialect = sqlite_dialect.dialect()
+    core = UTCDateTime()._cached_bind_processor(dialect)
+    assert core is not None
+    assert _sqlite_utc_text(value) == core(value)
+
+
+def test_a_naive_datetime_is_refused_like_core_refuses_it() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        _sqlite_utc_text(datetime(2026, 3, 1))

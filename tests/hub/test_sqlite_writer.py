@@ -58,9 +58,7 @@ async def test_light_and_heavy_writes_commit_in_the_order_they_were_asked_for(tm
     try:
         bodies = [f"note {i}" for i in range(60)]
         # Every fifth write is heavy (thread); the rest are light (loop): ids must follow the asking order.
-        ids = await asyncio.gather(
-            *(db.run_write(_insert(body), light=i % 5 != 0) for i, body in enumerate(bodies))
-        )
+        ids = await asyncio.gather(*(db.run_write(_insert(body), light=i % 5 != 0) for i, body in enumerate(bodies)))
         assert ids == list(range(1, 61))
     finally:
         await db.dispose()
@@ -69,6 +67,7 @@ async def test_light_and_heavy_writes_commit_in_the_order_they_were_asked_for(tm
 async def test_one_bad_write_in_a_light_batch_fails_alone(tmp_path: Path) -> None:
     db = await _fresh(tmp_path)
     try:
+
         def bad(conn: Connection) -> None:
             conn.exec_driver_sql("INSERT INTO notes (body) VALUES (NULL)")
 
