@@ -25,13 +25,14 @@ from hub.console_writes import (
     check_labels,
 )
 from hub.domain import DomainError, Role
-from hub.events import Event
+from hub.events import ConversationChanged, Event, MessageReceived
 from hub.http import field_str, path_int, read_json
 from hub.keys import ACTIONS, BUS, DATABASE, PUSH, QUERIES
 from hub.queries import conversation_dict
 from hub.snooze import SnoozeWaker, check_interval
 from hub.storage.console_tables import CannedResponse
 from hub.storage.tables import AgentQueue, Conversation, Customer, SlaEvent
+from hub.wire import stored_string_patterns
 
 routes = web.RouteTableDef()
 
@@ -102,7 +103,10 @@ async def inbox(request: web.Request) -> web.Response:
                 query = query.where(or_(conversations.c.snoozed_until.is_(None), conversations.c.snoozed_until <= now))
             if label:
                 # JSON list stored as text on both databases; the quotes make it match a whole label.
-                query = query.where(cast(conversations.c.labels, String).like(f'%"{label}"%'))
+                labels_text = cast(conversations.c.labels, String)
+                query = query.where(
+                    or_(*(labels_text.contains(p, autoescape=True) for p in stored_string_patterns(label)))
+                )
             return query
 
         base = select(conversations, _customer_name()).join(customers, customers.c.id == conversations.c.customer_id)
@@ -474,9 +478,11 @@ def install_console(app: web.Application) -> None:
     app[CONSOLE_WRITES] = ConsoleWrites(app[DATABASE], app[BUS], clock)
     check_s = check_interval(os.environ.get("KEFU_SNOOZE_CHECK_S"))
     app[SNOOZE] = SnoozeWaker(app[DATABASE], app[BUS], clock, check_s=check_s)
-    app[BUS].subscribe(_push_relay(app), name="console-push")
-    app[BUS].subscribe(app[SNOOZE].on_event, name="snooze")
-    app[BUS].subscribe(app[SNOOZE].on_remote_event, name="snooze-remote", origin="remote")
+    app[BUS].subscribe(_push_relay(app), name="console-push", origin="any", events=(AgentMentioned, CannedChanged))
+    app[BUS].subscribe(app[SNOOZE].on_event, name="snooze", events=(MessageReceived, ConversationChanged))
+    app[BUS].subscribe(
+        app[SNOOZE].on_remote_event, name="snooze-remote", origin="remote", events=(ConversationChanged,)
+    )
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_snooze_ctx)
     install_files(app)

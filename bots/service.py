@@ -654,7 +654,7 @@ def install(app: web.Application, *, kb_search: KbSearch | None = None) -> BotSe
                          complaints=lambda: _complaint_service(app))
     app[BOT_SERVICE] = service
     if settings.bot_enabled:
-        app[BUS].subscribe(service.on_event, name="bot")
+        app[BUS].subscribe(service.on_event, name="bot", events=(MessageReceived,))
     app.router.add_routes(routes)
     app.router.add_routes(designer_routes)
     app.router.add_routes(review_routes)

@@ -21,7 +21,7 @@ from hub.analysis.service import install as install_analysis
 from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.customers.service import install as install_customers
-from hub.events import Event, Typing
+from hub.events import DeliveryChanged, Event, MessageQueued, MessageReceived, Typing
 from hub.http import error_middleware
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
 from hub.merge import CustomerMerge
@@ -152,9 +152,11 @@ def create_app(
     app[MERGE] = CustomerMerge(database, bus, clock)
 
     bus.subscribe(push.on_event, name="agent-push", origin="any")
-    bus.subscribe(outbox.on_event, name="outbox")
-    bus.subscribe(_typing_relay(app), name="typing-relay", origin="any")  # type: ignore[arg-type]
-    bus.subscribe(remote_reply_mirror(app), name="reply-mirror", origin="remote")
+    bus.subscribe(outbox.on_event, name="outbox", events=(MessageQueued,))
+    bus.subscribe(_typing_relay(app), name="typing-relay", origin="any", events=(Typing,))  # type: ignore[arg-type]
+    bus.subscribe(
+        remote_reply_mirror(app), name="reply-mirror", origin="remote", events=(DeliveryChanged, MessageReceived)
+    )
 
     app.cleanup_ctx.extend([_database_ctx, _bus_ctx, _channels_ctx, _outbox_ctx])
     app.on_shutdown.append(_close_sockets)

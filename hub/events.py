@@ -1,4 +1,5 @@
 """Typed events (ids, not objects) and the bus that carries them to subscribers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -230,13 +231,16 @@ Handler = Callable[[Event], Awaitable[None]]
 # published in its own process (work that must happen once: outbox, bot, scoring), "any" (views and
 # caches: sockets, search index), or "remote" ones only (mirrors of what the publishing process did itself).
 Origin = Literal["local", "any", "remote"]
+EventTypes = tuple[type["Event"], ...]
 
 
 class Bus(Protocol):
     """Publish events after commit; subscribers get them in order, each on its own pace."""
 
-    def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
-        """Register a handler; it sees every event of that origin published after this call."""
+    def subscribe(
+        self, handler: Handler, *, name: str, origin: Origin = "local", events: EventTypes | None = None
+    ) -> None:
+        """Register a handler; it sees every event of that origin (of those types, if given) published after this."""
         ...
 
     async def publish(self, event: Event) -> None:
@@ -253,11 +257,16 @@ class Bus(Protocol):
 
 
 class _Subscriber:
-    def __init__(self, name: str, handler: Handler) -> None:
+    def __init__(self, name: str, handler: Handler, events: EventTypes | None = None) -> None:
         self.name = name
         self.handler = handler
+        self.events = tuple(events) if events else None
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+
+    def wants(self, kind: type[Event]) -> bool:
+        """Whether events of this type are for this subscriber (all are, unless it named some)."""
+        return self.events is None or issubclass(kind, self.events)
 
     async def run(self) -> None:
         while True:
@@ -274,25 +283,42 @@ class _Subscriber:
                 self.queue.task_done()
 
 
+def audience(
+    subscribers: list[_Subscriber], kind: type[Event], cache: dict[type[Event], list[_Subscriber]]
+) -> list[_Subscriber]:
+    """The subscribers that want events of `kind`, worked out once per type (a publish is on the hot path)."""
+    found = cache.get(kind)
+    if found is None:
+        found = cache[kind] = [sub for sub in subscribers if sub.wants(kind)]
+    return found
+
+
 class InProcessBus:
     """The single-process bus: one queue and one worker task per subscriber."""
 
     def __init__(self) -> None:
         self._subscribers: list[_Subscriber] = []
+        self._audiences: dict[type[Event], list[_Subscriber]] = {}
         self._running = False
 
-    def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
-        """Register a handler under a name used in logs; in one process nothing is remote."""
+    def subscribe(
+        self, handler: Handler, *, name: str, origin: Origin = "local", events: EventTypes | None = None
+    ) -> None:
+        """Register a handler under a name used in logs; in one process nothing is remote.
+
+        `events` names the types the handler acts on; others never wake it (each wake-up costs CPU on
+        every message)."""
         if origin == "remote":
             return
-        sub = _Subscriber(name, handler)
+        sub = _Subscriber(name, handler, events)
         self._subscribers.append(sub)
+        self._audiences.clear()
         if self._running:
             sub.task = asyncio.create_task(sub.run(), name=f"bus:{name}")
 
     async def publish(self, event: Event) -> None:
-        """Queue the event for each subscriber."""
-        for sub in self._subscribers:
+        """Queue the event for each subscriber that wants its type."""
+        for sub in audience(self._subscribers, type(event), self._audiences):
             sub.queue.put_nowait(event)
 
     async def start(self) -> None:

@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 
 from hub.config import Settings
 from hub.console_writes import AgentMentioned, CannedChanged
-from hub.events import EVENT_TYPES, Event, Handler, InProcessBus, Origin, _Subscriber
+from hub.events import EVENT_TYPES, Event, EventTypes, Handler, InProcessBus, Origin, _Subscriber, audience
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,8 @@ class RedisBus(InProcessBus):
         self.stats = LinkStats()
         self._here: list[_Subscriber] = []  # origin local or any: events published in this process
         self._remote: list[_Subscriber] = []  # origin any or remote: events from other processes
+        self._here_by_type: dict[type[Event], list[_Subscriber]] = {}
+        self._remote_by_type: dict[type[Event], list[_Subscriber]] = {}
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue(maxsize=OUTGOING_LIMIT)
         self._linked = asyncio.Event()
         self._down_since: float | None = time.monotonic()
@@ -163,20 +165,24 @@ class RedisBus(InProcessBus):
         self._on_relink: list[Callable[[], Awaitable[None]]] = []
         self._callbacks: set[asyncio.Task[None]] = set()
 
-    def subscribe(self, handler: Handler, *, name: str, origin: Origin = "local") -> None:
+    def subscribe(
+        self, handler: Handler, *, name: str, origin: Origin = "local", events: EventTypes | None = None
+    ) -> None:
         """Register a handler for events of this process ("local"), of all ("any"), or of others ("remote")."""
-        sub = _Subscriber(name, handler)
+        sub = _Subscriber(name, handler, events)
         self._subscribers.append(sub)
         if origin != "remote":
             self._here.append(sub)
         if origin != "local":
             self._remote.append(sub)
+        self._here_by_type.clear()
+        self._remote_by_type.clear()
         if self._running:
             sub.task = asyncio.create_task(sub.run(), name=f"bus:{name}")
 
     async def publish(self, event: Event) -> None:
         """Queue the event for this process's subscribers, then for Redis (dropped while Redis is away)."""
-        for sub in self._here:
+        for sub in audience(self._here, type(event), self._here_by_type):
             sub.queue.put_nowait(event)
         if not self._linked.is_set():
             self.stats.dropped += 1
@@ -338,7 +344,7 @@ class RedisBus(InProcessBus):
             if node == self.node:
                 continue  # our own event: local subscribers had it at publish
             self.stats.received += 1
-            for sub in self._remote:
+            for sub in audience(self._remote, type(event), self._remote_by_type):
                 sub.queue.put_nowait(event)
 
     async def _transmit(self, client: aioredis.Redis) -> None:

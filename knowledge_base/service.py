@@ -318,7 +318,7 @@ def install(app: web.Application) -> None:
     """Add the knowledge base to the hub: service, index upkeep, agent API, help center, widget."""
     kb = KnowledgeBase(app[DATABASE], app[BUS], app[ACTIONS].clock, KbConfig.from_env())
     app[KNOWLEDGE_BASE] = kb
-    app[BUS].subscribe(kb.on_event, name="knowledge-base", origin="any")
+    app[BUS].subscribe(kb.on_event, name="knowledge-base", origin="any", events=(KbArticlesChanged,))
     app.cleanup_ctx.append(_knowledge_base_ctx)
     app.router.add_routes(kb_api_routes)
     app.router.add_routes(help_routes)

@@ -305,8 +305,12 @@ def install(app: web.Application) -> None:
     actions = app[ACTIONS]
     service = ComplaintService(app[DATABASE], app[BUS], actions, AnalysisSettings.from_env(), actions.clock)
     app[ANALYSIS] = service
-    app[BUS].subscribe(service.on_event, name="complaints")
-    app[BUS].subscribe(service.on_remote_event, name="complaints-elsewhere", origin="remote")
+    app[BUS].subscribe(
+        service.on_event, name="complaints", events=(MessageReceived, ComplaintCorrected, CustomerChanged)
+    )
+    app[BUS].subscribe(
+        service.on_remote_event, name="complaints-elsewhere", origin="remote", events=(ComplaintCorrected,)
+    )
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_analysis_ctx)
     privacy.register()

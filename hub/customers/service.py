@@ -18,7 +18,7 @@ from hub.customers.keys import CUSTOMERS
 from hub.customers.reads import CustomerReads
 from hub.customers.records import CustomerRecords
 from hub.customers.timeline import TimelineQuery, timeline
-from hub.events import Bus, CustomerChanged
+from hub.events import Bus, ConversationChanged, CustomerChanged
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, SETTINGS
 from hub.storage.database import Database
 
@@ -103,7 +103,7 @@ def install(app: web.Application, settings: CustomerSettings | None = None) -> C
     csat = CsatService(app[DATABASE], app[BUS], actions, channels, settings, _public_url(app), actions.clock)
     service = CustomersService(app[DATABASE], app[BUS], actions.clock, settings, actions.attachments, csat)
     app[CUSTOMERS] = service
-    app[BUS].subscribe(csat.on_event, name="csat")
+    app[BUS].subscribe(csat.on_event, name="csat", events=(ConversationChanged,))
     app.router.add_routes(api_routes)
     app.router.add_routes(page_routes)
     app.cleanup_ctx.append(_customers_ctx)

@@ -440,7 +440,7 @@ def install(app: web.Application) -> None:
     app[ROUTING_SERVICE] = service
     if webchat is not None and hasattr(webchat, "queue_status"):
         webchat.queue_status = service.visitor_frame
-    app[BUS].subscribe(service.on_event, name="routing")
+    app[BUS].subscribe(service.on_event, name="routing", events=(ConversationChanged, MessageQueued))
     app.router.add_routes(routes)
     app.cleanup_ctx.append(_routing_ctx)
 

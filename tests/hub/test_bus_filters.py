@@ -1,0 +1,54 @@
+"""A subscriber that names the events it acts on is never woken by the others (every wake-up costs CPU
+on every message), while one that names none still sees everything."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub.events import ConversationChanged, Event, InProcessBus, MessageReceived, Typing
+from hub.redis_bus import RedisBus
+
+RECEIVED = MessageReceived(message_id=1, conversation_id=2, customer_id=3)
+CHANGED = ConversationChanged(conversation_id=2, customer_id=3, status="queued", assignee_id=None, change="opened")
+TYPING = Typing(conversation_id=2, who="customer", active=True)
+
+
+async def test_subscribers_get_only_the_events_they_named() -> None:
+    bus = InProcessBus()
+    seen: dict[str, list[str]] = {"bot": [], "push": [], "typing": []}
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        async def handle(event: Event) -> None:
+            seen[name].append(event.name)
+
+        return handle
+
+    bus.subscribe(recorder("bot"), name="bot", events=(MessageReceived,))
+    bus.subscribe(recorder("push"), name="push")
+    await bus.start()
+    for event in (RECEIVED, CHANGED, TYPING):
+        await bus.publish(event)
+    # subscribing later resets what was worked out per type
+    bus.subscribe(recorder("typing"), name="typing", events=(Typing,))
+    await bus.publish(TYPING)
+    await bus.drain()
+    await bus.stop()
+    assert seen == {
+        "bot": ["message.received"],
+        "push": ["message.received", "conversation.changed", "typing", "typing"],
+        "typing": ["typing"],
+    }
+
+
+async def test_the_redis_bus_filters_its_local_subscribers_the_same_way() -> None:
+    bus = RedisBus("redis://127.0.0.1:1/0")  # never started: local delivery needs no Redis
+    bus.subscribe(_ignore, name="bot", events=(MessageReceived,))
+    bus.subscribe(_ignore, name="push", origin="any")
+    for event in (RECEIVED, CHANGED, TYPING):
+        await bus.publish(event)
+    bot, push = bus._subscribers
+    assert bot.queue.qsize() == 1 and push.queue.qsize() == 3
+
+
+async def _ignore(event: Event) -> None:
+    await asyncio.sleep(0)
