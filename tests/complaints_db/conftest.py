@@ -176,7 +176,7 @@ async def seven_weeks(desk: Desk) -> dict[str, Any]:
     clock.advance(hours=80)
     await resolve(desk, boss, d.customer_id, "Refund issued.")
     clock.set(MONDAY + 10 * DAY)
-    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"lifecycle_stage": "former"}))[0] == 200
+    assert (await boss.patch(f"/api/customers/{a.customer_id}", {"lifecycle_stage": "former_customer"}))[0] == 200
     clock.set(MONDAY + 40 * DAY)
     await desk.writes("whatsapp", "+8613800000003", "What are your opening hours?")
     await desk.writes("telegram", "tg-4", "Thanks, all sorted now.")
