@@ -197,9 +197,16 @@ function metaBar(c) {
   return el("div", { class: "meta-bar" }, prio, labels, el("label", { class: "snooze" }, t("snooze"), " ", snooze), asleep);
 }
 
+let drawnFor = null;
+
 function renderConversation() {
   const c = state.current;
   if (!c) return;
+  // A re-render (status change, note mode) keeps what the agent was typing in this conversation.
+  const old = $("#reply-text");
+  const typed = drawnFor === c.id && old ? old.value : "";
+  const hadFocus = old && document.activeElement === old;
+  drawnFor = c.id;
   const earlier = state.earlier.map((e) => el("details", { class: "earlier", "data-earlier": e.id,
       ontoggle: (ev) => ev.target.open && loadEarlier(ev.target, e.id) },
     el("summary", {}, `${t("earlier")} #${e.id} · `, el("span", { class: `badge ch-${e.channel}` }, e.channel), ` · ${e.status} · ${time(e.created_at)}`),
@@ -233,6 +240,8 @@ function renderConversation() {
       el("div", { class: "hint" }, t("shortcuts"))),
   );
   messages.scrollTop = messages.scrollHeight;
+  if (typed) textarea.value = typed;
+  if (hadFocus) textarea.focus();
 }
 
 // ---------------------------------------------------------------- files from the composer
