@@ -256,6 +256,18 @@ class Bus(Protocol):
         ...
 
 
+class Batched:
+    """A handler of event lists: its subscriber hands it every event queued so far (up to `limit`) at once,
+    so work per event (a read, a thread hop, a commit) can be shared by a burst of them."""
+
+    def __init__(self, handle: Callable[[list[Event]], Awaitable[None]], limit: int = 256) -> None:
+        self.handle = handle
+        self.limit = limit
+
+    async def __call__(self, event: Event) -> None:
+        await self.handle([event])
+
+
 class _Subscriber:
     def __init__(self, name: str, handler: Handler, events: EventTypes | None = None) -> None:
         self.name = name
@@ -269,6 +281,9 @@ class _Subscriber:
         return self.events is None or issubclass(kind, self.events)
 
     async def run(self) -> None:
+        if isinstance(self.handler, Batched):
+            await self._run_batches(self.handler)
+            return
         while True:
             event = await self.queue.get()
             if event is None:
@@ -281,6 +296,23 @@ class _Subscriber:
                 log.exception("subscriber %s failed on %s", self.name, event.name)
             finally:
                 self.queue.task_done()
+
+    async def _run_batches(self, handler: Batched) -> None:
+        while True:
+            batch: list[Event | None] = [await self.queue.get()]
+            while batch[-1] is not None and len(batch) < handler.limit and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            events = [e for e in batch if e is not None]
+            try:
+                if events:
+                    await handler.handle(events)
+            except Exception:
+                log.exception("subscriber %s failed on %d events", self.name, len(events))
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+            if batch[-1] is None:
+                return
 
 
 def audience(

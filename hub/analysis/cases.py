@@ -185,8 +185,7 @@ def _join_case(
 # ---------------------------------------------------------------- scoring
 
 
-def inbound_query(message_id: int) -> Select[Any]:
-    """The fields scoring needs of one customer message (no row if it is not one)."""
+def _inbound_fields() -> Select[Any]:
     return (
         select(
             messages.c.id,
@@ -197,8 +196,18 @@ def inbound_query(message_id: int) -> Select[Any]:
             conversations.c.customer_id,
         )
         .join(conversations, conversations.c.id == messages.c.conversation_id)
-        .where(messages.c.id == message_id, messages.c.direction == "in")
+        .where(messages.c.direction == "in")
     )
+
+
+def inbound_query(message_id: int) -> Select[Any]:
+    """The fields scoring needs of one customer message (no row if it is not one)."""
+    return _inbound_fields().where(messages.c.id == message_id)
+
+
+def inbound_query_many(message_ids: list[int]) -> Select[Any]:
+    """The fields scoring needs of several customer messages, in id order."""
+    return _inbound_fields().where(messages.c.id.in_(message_ids)).order_by(messages.c.id)
 
 
 def inbound_for_scoring(conn: Connection, message_id: int) -> Any:
@@ -246,30 +255,58 @@ def record_score_tx(conn: Connection, message_id: int, verdict: Verdict, model_v
             )
             case_id, change, status = case.id, "joined", case.status
         out.events.append(ComplaintCaseChanged(case_id, msg.conversation_id, msg.customer_id, status, change))
-    conn.execute(
-        insert(scores),
-        {
-            "message_id": message_id,
-            "conversation_id": msg.conversation_id,
-            "customer_id": msg.customer_id,
-            "channel": msg.channel,
-            "probability": verdict.probability,
-            "detected": verdict.is_complaint,
-            "is_complaint": verdict.is_complaint,
-            "category": verdict.category if verdict.is_complaint else None,
-            "severity": verdict.severity if verdict.is_complaint else None,
-            "cues": list(verdict.cues),
-            "model_version": model_version,
-            "case_id": case_id,
-            "received_at": msg.created_at,
-            "scored_at": now,
-        },
-    )
+    conn.execute(insert(scores), _score_row(msg, verdict, model_version, case_id, now))
     out.events.insert(
         0, ComplaintScored(message_id, msg.conversation_id, msg.customer_id, verdict.is_complaint, case_id)
     )
     out.data["case_id"] = case_id
     return out
+
+
+def _score_row(msg: Any, verdict: Verdict, model_version: int, case_id: int | None, now: datetime) -> dict[str, Any]:
+    return {
+        "message_id": msg.id,
+        "conversation_id": msg.conversation_id,
+        "customer_id": msg.customer_id,
+        "channel": msg.channel,
+        "probability": verdict.probability,
+        "detected": verdict.is_complaint,
+        "is_complaint": verdict.is_complaint,
+        "category": verdict.category if verdict.is_complaint else None,
+        "severity": verdict.severity if verdict.is_complaint else None,
+        "cues": list(verdict.cues),
+        "model_version": model_version,
+        "case_id": case_id,
+        "received_at": msg.created_at,
+        "scored_at": now,
+    }
+
+
+def record_scores_tx(
+    conn: Connection, verdicts: list[tuple[int, Verdict]], model_version: int, now: datetime
+) -> list[Outcome]:
+    """Store a burst of scores with a few statements in all; each complaint (rare) takes record_score_tx's path."""
+    ids = [message_id for message_id, _ in verdicts]
+    done = set(conn.execute(select(scores.c.message_id).where(scores.c.message_id.in_(ids))).scalars())
+    found = {msg.id: msg for msg in conn.execute(inbound_query_many(ids)).all()}
+    outcomes: list[Outcome] = []
+    rows: list[dict[str, Any]] = []
+    for message_id, verdict in verdicts:
+        msg = found.get(message_id)
+        if message_id in done or msg is None or verdict.is_complaint:
+            if rows:  # keep the order: what came before is stored before a case opens
+                conn.execute(insert(scores), rows)
+                rows = []
+            outcomes.append(record_score_tx(conn, message_id, verdict, model_version, now))
+            done.add(message_id)
+            continue
+        rows.append(_score_row(msg, verdict, model_version, None, now))
+        done.add(message_id)
+        scored = ComplaintScored(message_id, msg.conversation_id, msg.customer_id, False, None)
+        outcomes.append(Outcome(events=[scored], data={"case_id": None}))
+    if rows:
+        conn.execute(insert(scores), rows)
+    return outcomes
 
 
 # ---------------------------------------------------------------- cases
@@ -637,21 +674,21 @@ class ComplaintWrites:
         self.bus = bus
         self.clock = clock
 
-    async def run(self, fn: Callable[[Connection, datetime], T]) -> T:
+    async def run(self, fn: Callable[[Connection, datetime], T], *, light: bool = False) -> T:
         """Run a write; a twin's insert into the one-case-in-hand index (or a lock timeout) is retried."""
         for attempt in range(4):
             now = self.clock()
             try:
-                return await self.db.run_write(lambda conn, now=now: fn(conn, now))  # type: ignore[misc]
+                return await self.db.run_write(lambda conn, now=now: fn(conn, now), light=light)  # type: ignore[misc]
             except (IntegrityError, OperationalError):
                 if attempt == 3:
                     raise
                 await asyncio.sleep(0.01 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def apply(self, fn: Callable[[Connection, datetime], Outcome]) -> Outcome:
-        """Run a write that reports an Outcome, then publish its events."""
-        outcome = await self.run(fn)
+    async def apply(self, fn: Callable[[Connection, datetime], Outcome], *, light: bool = False) -> Outcome:
+        """Run a write that reports an Outcome, then publish its events (`light`: see Database.run_write)."""
+        outcome = await self.run(fn, light=light)
         for event in outcome.events:
             await self.bus.publish(event)
         return outcome

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import Connection, select
 
 from hub.actions import SYSTEM, Actions
 from hub.analysis import cases as writes
@@ -19,7 +19,7 @@ from hub.analysis import privacy, reports
 from hub.analysis.complaints import ComplaintDetector, default_detector
 from hub.analysis.config import AnalysisSettings
 from hub.analysis.examples import CATEGORIES, Example, correction, load_seed
-from hub.events import Bus, ComplaintCorrected, CustomerChanged, Event, MessageReceived
+from hub.events import Batched, Bus, ComplaintCorrected, CustomerChanged, Event, MessageReceived
 from hub.keys import ACTIONS, BUS, DATABASE
 from hub.storage.database import Database
 
@@ -193,38 +193,98 @@ class ComplaintService:
         if isinstance(event, ComplaintCorrected) and self._running:
             self._retrain_wanted.set()
 
+    async def on_events(self, events: list[Event]) -> None:
+        """Bus subscriber (batched): a burst of customer messages is scored together, other events in order."""
+        burst: list[int] = []
+        for event in events:
+            if isinstance(event, MessageReceived):
+                burst.append(event.message_id)
+                continue
+            if burst:
+                await self.score_many(burst)
+                burst = []
+            await self.on_event(event)
+        if burst:
+            await self.score_many(burst)
+
     async def score(self, message_id: int) -> int | None:
         """Score one stored customer message and store the verdict; returns the case it opened or joined."""
+        return (await self.score_many([message_id])).get(message_id)
+
+    async def score_many(self, message_ids: list[int]) -> dict[int, int | None]:
+        """Score stored customer messages with one read, one trip to the scoring thread and one write;
+        returns, per message scored, the case it opened or joined (None: not a complaint)."""
+        if len(message_ids) == 1:
+            return await self._score_burst(message_ids)
+        try:
+            return await self._score_burst(message_ids)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One bad message must not cost the others their score: go one by one, logging what fails.
+            cases: dict[int, int | None] = {}
+            for message_id in message_ids:
+                try:
+                    cases.update(await self._score_burst([message_id]))
+                except Exception:
+                    log.exception("could not score message %s", message_id)
+            return cases
+
+    async def _score_burst(self, message_ids: list[int]) -> dict[int, int | None]:
         model = await self.ready()
         if model is None or not self._running:
-            return None
-        async with self.db.read() as conn:
-            msg = (await conn.execute(writes.inbound_query(message_id))).first()
-            if msg is None:
-                return None
-            since = msg.created_at - timedelta(days=self.settings.prior_contact_days)
-            prior = (
-                await conn.execute(
-                    select(func.count()).where(
-                        reports.conversations.c.customer_id == msg.customer_id,
-                        reports.conversations.c.id != msg.conversation_id,
-                        reports.conversations.c.created_at >= since,
-                        reports.conversations.c.created_at <= msg.created_at,
-                    )
+            return {}
+        prior_days = timedelta(days=self.settings.prior_contact_days)
+        convs = reports.conversations.c
+
+        def read(conn: Connection) -> list[tuple[Any, int]]:
+            msgs = conn.execute(writes.inbound_query_many(message_ids)).all()
+            if not msgs:
+                return []
+            # Each customer's conversations in the burst's window, once; each message counts its own.
+            earlier = conn.execute(
+                select(convs.id, convs.customer_id, convs.created_at).where(
+                    convs.customer_id.in_({m.customer_id for m in msgs}),
+                    convs.created_at >= min(m.created_at for m in msgs) - prior_days,
+                    convs.created_at <= max(m.created_at for m in msgs),
                 )
-            ).scalar_one()
-        text, channel = msg.text or "", msg.channel
-        loop = asyncio.get_running_loop()
-        verdict = await loop.run_in_executor(
-            self._score_pool, lambda: model.detector.score(text, channel, prior_contacts=int(prior))
-        )
-        stored = writes.Verdict(
-            verdict.is_complaint, verdict.probability, verdict.category, verdict.severity, tuple(verdict.cues)
-        )
-        outcome = await self.writes.apply(
-            lambda conn, now: writes.record_score_tx(conn, message_id, stored, model.version, now)
-        )
-        return outcome.data.get("case_id")
+            ).all()
+            return [
+                (
+                    m,
+                    sum(
+                        1
+                        for c in earlier
+                        if c.customer_id == m.customer_id
+                        and c.id != m.conversation_id
+                        and m.created_at - prior_days <= c.created_at <= m.created_at
+                    ),
+                )
+                for m in msgs
+            ]
+
+        found = await self.db.run_read(read)  # indexed lookups, on the loop (no thread hops) on SQLite
+        if not found or not self._running:
+            return {}
+
+        def score_all() -> list[Any]:
+            return [model.detector.score(m.text or "", m.channel, prior_contacts=prior) for m, prior in found]
+
+        verdicts = await asyncio.get_running_loop().run_in_executor(self._score_pool, score_all)
+        stored = [
+            (m.id, writes.Verdict(v.is_complaint, v.probability, v.category, v.severity, tuple(v.cues)))
+            for (m, _), v in zip(found, verdicts, strict=True)
+        ]
+
+        def record(conn: Connection, now: Any) -> list[Any]:
+            return writes.record_scores_tx(conn, stored, model.version, now)
+
+        # A score is a handful of indexed statements per message: the burst rides the light write path.
+        outcomes = await self.writes.run(record, light=True)
+        for outcome in outcomes:
+            for event in outcome.events:
+                await self.bus.publish(event)
+        return {mid: outcome.data.get("case_id") for (mid, _), outcome in zip(stored, outcomes, strict=True)}
 
     async def _catch_up(self) -> None:
         """Score customer messages stored while no hub was scoring (a crash between commit and publish)."""
@@ -255,13 +315,12 @@ class ComplaintService:
                 )
             if not ids:
                 return
-            for message_id in ids:
-                try:
-                    await self.score(message_id)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("could not score message %s", message_id)
+            try:
+                await self.score_many(list(ids))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not score messages %s..%s", ids[0], ids[-1])
             after = ids[-1]
 
     # ---------------------------------------------------------------- what agents do
@@ -306,7 +365,7 @@ def install(app: web.Application) -> None:
     service = ComplaintService(app[DATABASE], app[BUS], actions, AnalysisSettings.from_env(), actions.clock)
     app[ANALYSIS] = service
     app[BUS].subscribe(
-        service.on_event, name="complaints", events=(MessageReceived, ComplaintCorrected, CustomerChanged)
+        Batched(service.on_events), name="complaints", events=(MessageReceived, ComplaintCorrected, CustomerChanged)
     )
     app[BUS].subscribe(
         service.on_remote_event, name="complaints-elsewhere", origin="remote", events=(ComplaintCorrected,)

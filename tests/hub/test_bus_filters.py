@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.events import ConversationChanged, Event, InProcessBus, MessageReceived, Typing
+from hub.events import Batched, ConversationChanged, Event, InProcessBus, MessageReceived, Typing
 from hub.redis_bus import RedisBus
 
 RECEIVED = MessageReceived(message_id=1, conversation_id=2, customer_id=3)
@@ -52,3 +52,23 @@ async def test_the_redis_bus_filters_its_local_subscribers_the_same_way() -> Non
 
 async def _ignore(event: Event) -> None:
     await asyncio.sleep(0)
+
+
+async def test_a_batched_subscriber_gets_a_burst_at_once_and_drain_waits_for_it() -> None:
+    bus = InProcessBus()
+    calls: list[list[int]] = []
+
+    async def handle(events: list[Event]) -> None:
+        await asyncio.sleep(0.01)  # the work is done before drain returns
+        calls.append([e.message_id for e in events if isinstance(e, MessageReceived)])
+
+    bus.subscribe(Batched(handle), name="scoring", events=(MessageReceived,))
+    await bus.start()
+    for i in range(1, 6):  # published in one go: the subscriber wakes once for all five
+        await bus.publish(MessageReceived(message_id=i, conversation_id=2, customer_id=3))
+    await bus.drain()
+    assert calls == [[1, 2, 3, 4, 5]]
+    await bus.publish(MessageReceived(message_id=6, conversation_id=2, customer_id=3))
+    await bus.drain()
+    await bus.stop()
+    assert calls == [[1, 2, 3, 4, 5], [6]]

@@ -8,7 +8,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from hub.storage import database as database_module
 from hub.storage.database import Database
@@ -97,5 +99,26 @@ async def test_the_wal_is_copied_into_the_database_file_in_the_background(tmp_pa
         while main_file.stat().st_size <= before + 200 * 2000 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert main_file.stat().st_size > before + 200 * 2000
+    finally:
+        await db.dispose()
+
+
+async def test_short_reads_on_the_loop_see_what_was_committed_and_cannot_write(tmp_path: Path) -> None:
+    db = await _fresh(tmp_path)
+    try:
+        await db.run_write(_insert("first"), light=True)
+
+        def bodies(conn: Connection) -> list[str]:
+            return list(conn.execute(text("SELECT body FROM notes ORDER BY id")).scalars())
+
+        assert await db.run_read(bodies) == ["first"]
+        await db.run_write(_insert("second"))
+        assert await db.run_read(bodies) == ["first", "second"]
+
+        def sneaky_write(conn: Connection) -> None:
+            conn.execute(text("INSERT INTO notes (body) VALUES ('not through the writer')"))
+
+        with pytest.raises(OperationalError, match="readonly"):
+            await db.run_read(sneaky_write)
     finally:
         await db.dispose()
