@@ -249,15 +249,16 @@ class ComplaintService:
                     convs.created_at <= max(m.created_at for m in msgs),
                 )
             ).all()
+            by_customer: dict[int, list[Any]] = {}
+            for c in earlier:
+                by_customer.setdefault(c.customer_id, []).append(c)
             return [
                 (
                     m,
                     sum(
                         1
-                        for c in earlier
-                        if c.customer_id == m.customer_id
-                        and c.id != m.conversation_id
-                        and m.created_at - prior_days <= c.created_at <= m.created_at
+                        for c in by_customer.get(m.customer_id, ())
+                        if c.id != m.conversation_id and m.created_at - prior_days <= c.created_at <= m.created_at
                     ),
                 )
                 for m in msgs

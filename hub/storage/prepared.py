@@ -55,24 +55,23 @@ class _Compiled:
         self.has_results = any(p is not None for p in self.results)
 
 
-_last_utc: tuple[datetime | None, str | None] = (None, None)
+_recent_utc: list[tuple[datetime, str]] = []  # the last two datetimes bound (a write's `now` and its message's time)
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     """UTCDateTime as SQLAlchemy's SQLite dialect stores it ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), in C speed."""
-    global _last_utc
     if value is None:
         return None
-    seen, text = _last_utc
-    if value is seen:  # one write binds the same `now` several times
-        return text
+    for seen, known in _recent_utc:
+        if value is seen:  # one write binds the same `now` several times
+            return known
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the database; use aware UTC")
     utc = value.astimezone(UTC) if value.utcoffset() else value
     text = utc.replace(tzinfo=None).isoformat(" ")
     if not utc.microsecond:
         text += ".000000"
-    _last_utc = (value, text)
+    _recent_utc[:] = [(value, text), *_recent_utc[:1]]
     return text
 
 
