@@ -16,6 +16,7 @@ from hub.events import (
     CustomerChanged,
     DeliveryChanged,
     Event,
+    EventTypes,
     MessageQueued,
     MessageReceived,
     OfferEnded,
@@ -46,6 +47,21 @@ class AgentSocket:
         """Supervisors and admins get every conversation's messages."""
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
+
+
+# What the agent push acts on (on_event below); other events never wake it.
+PUSHED_EVENTS: EventTypes = (
+    MessageReceived,
+    MessageQueued,
+    ConversationChanged,
+    DeliveryChanged,
+    Typing,
+    OfferMade,
+    OfferEnded,
+    SlaAlert,
+    PresenceChanged,
+    CustomerChanged,
+)
 
 class AgentPush:
     """Keeps the sockets and turns bus events into frames for the agents who should see them."""

@@ -11,7 +11,7 @@ from aiohttp import web
 from agents_ui.api import routes as api_routes
 from agents_ui.console_api import install_console
 from agents_ui.pages import routes as page_routes
-from agents_ui.push import AgentPush
+from agents_ui.push import PUSHED_EVENTS, AgentPush
 from agents_ui.security import security_middleware
 from bots.service import install as install_bot
 from channels.base import Channel, HubPort, utcnow
@@ -151,7 +151,7 @@ def create_app(
     app[OUTBOX] = outbox
     app[MERGE] = CustomerMerge(database, bus, clock)
 
-    bus.subscribe(push.on_event, name="agent-push", origin="any")
+    bus.subscribe(push.on_event, name="agent-push", origin="any", events=PUSHED_EVENTS)
     bus.subscribe(outbox.on_event, name="outbox", events=(MessageQueued,))
     bus.subscribe(_typing_relay(app), name="typing-relay", origin="any", events=(Typing,))  # type: ignore[arg-type]
     bus.subscribe(

@@ -260,9 +260,13 @@ class Batched:
     """A handler of event lists: its subscriber hands it every event queued so far (up to `limit`) at once,
     so work per event (a read, a thread hop, a commit) can be shared by a burst of them."""
 
-    def __init__(self, handle: Callable[[list[Event]], Awaitable[None]], limit: int = 256) -> None:
+    def __init__(
+        self, handle: Callable[[list[Event]], Awaitable[None]], limit: int = 256, gather_s: float = 0.0
+    ) -> None:
         self.handle = handle
         self.limit = limit
+        # For work no one waits on (scoring): after the first event, wait this long for more to share it.
+        self.gather_s = gather_s
 
     async def __call__(self, event: Event) -> None:
         await self.handle([event])
@@ -300,6 +304,8 @@ class _Subscriber:
     async def _run_batches(self, handler: Batched) -> None:
         while True:
             batch: list[Event | None] = [await self.queue.get()]
+            if handler.gather_s > 0 and batch[0] is not None and self.queue.qsize() < handler.limit:
+                await asyncio.sleep(handler.gather_s)
             while batch[-1] is not None and len(batch) < handler.limit and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             events = [e for e in batch if e is not None]

@@ -25,6 +25,10 @@ from hub.storage.database import Database
 
 log = logging.getLogger(__name__)
 
+# Scoring is not on anyone's critical path: waiting this long after a customer message lets the messages
+# that follow share its read, its trip to the scoring thread and its commit.
+SCORING_GATHER_S = 0.05
+
 CATCH_UP_BATCH = 200
 
 
@@ -366,7 +370,9 @@ def install(app: web.Application) -> None:
     service = ComplaintService(app[DATABASE], app[BUS], actions, AnalysisSettings.from_env(), actions.clock)
     app[ANALYSIS] = service
     app[BUS].subscribe(
-        Batched(service.on_events), name="complaints", events=(MessageReceived, ComplaintCorrected, CustomerChanged)
+        Batched(service.on_events, gather_s=SCORING_GATHER_S),
+        name="complaints",
+        events=(MessageReceived, ComplaintCorrected, CustomerChanged),
     )
     app[BUS].subscribe(
         service.on_remote_event, name="complaints-elsewhere", origin="remote", events=(ComplaintCorrected,)

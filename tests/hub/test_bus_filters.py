@@ -3,8 +3,12 @@ on every message), while one that names none still sees everything."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
+import textwrap
 
+from agents_ui.push import PUSHED_EVENTS, AgentPush
 from hub.events import Batched, ConversationChanged, Event, InProcessBus, MessageReceived, Typing
 from hub.redis_bus import RedisBus
 
@@ -72,3 +76,31 @@ async def test_a_batched_subscriber_gets_a_burst_at_once_and_drain_waits_for_it(
     await bus.drain()
     await bus.stop()
     assert calls == [[1, 2, 3, 4, 5], [6]]
+
+
+async def test_a_gathering_subscriber_waits_a_moment_so_a_trickle_shares_one_call() -> None:
+    bus = InProcessBus()
+    calls: list[int] = []
+
+    async def handle(events: list[Event]) -> None:
+        calls.append(len(events))
+
+    bus.subscribe(Batched(handle, gather_s=0.2), name="scoring")
+    await bus.start()
+    for i in range(4):  # a trickle: one event every 20 ms, well inside the 200 ms window
+        await bus.publish(MessageReceived(message_id=i, conversation_id=2, customer_id=3))
+        await asyncio.sleep(0.02)
+    await bus.drain()
+    await bus.stop()
+    assert calls == [4]
+
+
+def test_the_agent_push_subscribes_to_every_event_it_handles() -> None:
+    source = textwrap.dedent(inspect.getsource(AgentPush.on_event))
+    handled: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance":
+            kinds = node.args[1]
+            for name in kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]:
+                handled.add(name.id)  # type: ignore[attr-defined]
+    assert handled == {kind.__name__ for kind in PUSHED_EVENTS}
