@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from channels.base import (
@@ -118,6 +118,34 @@ def _inbound_bump(*, unread: bool) -> Prepared:
 
 
 _BUMP_INBOUND = _inbound_bump(unread=True)
+_NOT_LOOKED_UP = object()
+# dup id (NULL: new), identity id, customer id, and the customer's latest conversation on the channel.
+_SELECT_KNOWN_SENDER = Prepared(
+    select(
+        select(messages.c.id)
+        .where(messages.c.channel == bindparam("b_channel"), messages.c.external_id == bindparam("b_external_id"))
+        .scalar_subquery(),
+        identities.c.id,
+        identities.c.customer_id,
+        conversations.c.id,
+        conversations.c.status,
+        conversations.c.resolved_at,
+    )
+    .select_from(
+        identities.outerjoin(
+            conversations,
+            conversations.c.id
+            == select(func.max(conversations.c.id))
+            .where(
+                conversations.c.customer_id == identities.c.customer_id,
+                conversations.c.channel == bindparam("b_channel"),
+            )
+            .correlate(identities)
+            .scalar_subquery(),
+        )
+    )
+    .where(identities.c.channel == bindparam("b_channel"), identities.c.address == bindparam("b_address"))
+)
 _BUMP_RATED = _inbound_bump(unread=False)
 
 _MESSAGE_COLUMNS = (
@@ -246,11 +274,23 @@ class Actions:
         now = self.clock()
 
         def tx(conn: Connection) -> Any:
-            dup = _SELECT_DUPLICATE.first(conn, {"b_channel": msg.channel, "b_external_id": msg.external_id})
-            if dup is not None:
-                dup_id, dup_conversation, dup_seq, dup_customer = dup
-                return DeliverResult(dup_id, dup_conversation, dup_customer, duplicate=True, seq=dup_seq)
-            customer_id, identity_id = self._identify(conn, msg, now)
+            # A known sender (the usual case) costs one lookup: duplicate, identity and latest conversation.
+            known = None
+            if msg.thread is None and not msg.verified_addresses:
+                known = _SELECT_KNOWN_SENDER.first(
+                    conn, {"b_channel": msg.channel, "b_address": msg.sender, "b_external_id": msg.external_id}
+                )
+            if known is None or known[0] is not None:
+                dup = _SELECT_DUPLICATE.first(conn, {"b_channel": msg.channel, "b_external_id": msg.external_id})
+                if dup is not None:
+                    dup_id, dup_conversation, dup_seq, dup_customer = dup
+                    return DeliverResult(dup_id, dup_conversation, dup_customer, duplicate=True, seq=dup_seq)
+            latest: Sequence[Any] | None | object = _NOT_LOOKED_UP
+            if known is not None:
+                _, identity_id, customer_id, *found = known
+                latest = found if found[0] is not None else None
+            else:
+                customer_id, identity_id = self._identify(conn, msg, now)
             opt = msg.metadata.get("opt_out")
             if opt in ("stop", "start"):
                 # STOP/START replies are the law for SMS: record them on the identity replies go to.
@@ -264,7 +304,7 @@ class Actions:
                     {"channel": msg.channel},
                     now,
                 )
-            conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now)
+            conversation_id, change = self._conversation_for(conn, customer_id, identity_id, msg, now, latest)
             bump = _BUMP_RATED if change == "rated" else _BUMP_INBOUND
             last_seq, status, assignee_id = bump.one(
                 conn, {"b_id": conversation_id, "b_now": now, "b_preview": _preview(msg.text)}
@@ -393,17 +433,27 @@ class Actions:
                 )
 
     def _conversation_for(
-        self, conn: Connection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime
+        self,
+        conn: Connection,
+        customer_id: int,
+        identity_id: int,
+        msg: InboundMessage,
+        now: datetime,
+        latest: Sequence[Any] | None | object = _NOT_LOOKED_UP,
     ) -> tuple[int, str | None]:
-        """The conversation a message joins and what happened to it (None, "opened", "reopened")."""
+        """The conversation a message joins and what happened to it (None, "opened", "reopened").
+
+        `latest`: the customer's latest conversation on the channel (id, status, resolved_at) if the
+        caller already looked it up, None if it found none."""
         if msg.thread is not None:
             threaded = self._thread_match(conn, customer_id, msg)
             if threaded is not None:
                 return self._continue(conn, threaded, now, msg=msg)
             if msg.channel == "email":
                 return self._open(conn, customer_id, identity_id, msg, now), "opened"
-        latest = _SELECT_LATEST_CONVERSATION.first(conn, {"b_customer": customer_id, "b_channel": msg.channel})
-        if latest is not None:
+        if latest is _NOT_LOOKED_UP:
+            latest = _SELECT_LATEST_CONVERSATION.first(conn, {"b_customer": customer_id, "b_channel": msg.channel})
+        if isinstance(latest, Sequence):
             latest_id, latest_status, latest_resolved_at = latest
             conversation_id, change = self._continue(conn, latest_id, now, latest_status, latest_resolved_at, msg=msg)
             if conversation_id is not None:
