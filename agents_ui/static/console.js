@@ -371,6 +371,7 @@ function insert(text, replacing = "") {
 
 async function send(kind) {
   const area = $("#reply-text");
+  const typed = area.value;
   const expanded = await expandShortcut(area.value, placeholderContext());
   const text = (expanded ?? area.value).trim();
   const files = kind === "reply" ? state.files : [];
@@ -389,7 +390,9 @@ async function send(kind) {
     } else {
       res = await api("POST", `/api/conversations/${state.current.id}/${path}`, { text });
     }
-    area.value = "";
+    // The live frame may show the message before this answer comes: what was typed since stays.
+    const composer = $("#reply-text");
+    if (composer && composer.value === typed) composer.value = "";
     addMessage(res.message);
   } catch (err) {
     toast(err.message);
