@@ -89,7 +89,8 @@ def _is_locked(exc: BaseException) -> bool:
 
 
 class Database:
-    """One database: an async engine for reads (and PostgreSQL writes), a writer thread for SQLite."""
+    """One database: an async engine for reads (and PostgreSQL writes); on SQLite one writer connection
+    (light batches on the loop, heavy ones on a thread) and a read-only connection for short reads."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
