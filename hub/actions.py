@@ -26,6 +26,7 @@ from channels.base import (
 from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.customers.csat_store import record_reply_tx as record_csat_reply
+from hub.customers.store import log as log_event
 from hub.domain import (
     Author,
     Conflict,
@@ -295,7 +296,7 @@ class Actions:
             if opt in ("stop", "start"):
                 # STOP/START replies are the law for SMS: record them on the identity replies go to.
                 conn.execute(update(identities).where(identities.c.id == identity_id).values(opted_out=opt == "stop"))
-                self._log(
+                log_event(
                     conn,
                     customer_id,
                     None,
@@ -393,7 +394,7 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            self._log(conn, customer_id, None, "customer.created", "system", {"channel": msg.channel}, now)
+            log_event(conn, customer_id, None, "customer.created", "system", {"channel": msg.channel}, now)
         identity_id = (
             conn.execute(
                 insert(identities).returning(identities.c.id),
@@ -531,7 +532,7 @@ class Actions:
         customer_id = (
             conn.execute(select(conversations.c.customer_id).where(conversations.c.id == conversation_id))
         ).scalar_one()
-        self._log(conn, customer_id, conversation_id, "conversation.reopened", "customer", {}, now)
+        log_event(conn, customer_id, conversation_id, "conversation.reopened", "customer", {}, now)
         return conversation_id, "reopened"
 
     def _open(self, conn: Connection, customer_id: int, identity_id: int, msg: InboundMessage, now: datetime) -> int:
@@ -557,7 +558,7 @@ class Actions:
                 },
             )
         ).scalar_one()
-        self._log(conn, customer_id, conversation_id, "conversation.opened", "customer", {"channel": msg.channel}, now)
+        log_event(conn, customer_id, conversation_id, "conversation.opened", "customer", {"channel": msg.channel}, now)
         return int(conversation_id)
 
     def _default_queue_id(self, conn: Connection, now: datetime) -> int:
@@ -611,27 +612,6 @@ class Actions:
             raise NotFound(f"conversation {conversation_id} does not exist")
         return int(seq)
 
-    def _log(
-        self,
-        conn: Connection,
-        customer_id: int,
-        conversation_id: int | None,
-        kind: str,
-        actor: str,
-        data: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        conn.execute(
-            insert(events_log),
-            {
-                "customer_id": customer_id,
-                "conversation_id": conversation_id,
-                "kind": kind,
-                "actor": actor,
-                "at": now,
-                "data": data,
-            },
-        )
 
     # ---------------------------------------------------------------- replies and notes
 
@@ -699,7 +679,7 @@ class Actions:
                 "assignee_id": extra.get("assignee_id", conv.assignee_id),
                 "customer_id": conv.customer_id,
             }
-            self._log(
+            log_event(
                 conn,
                 conv.customer_id,
                 conversation_id,
@@ -746,7 +726,7 @@ class Actions:
                     },
                 )
             ).scalar_one()
-            self._log(
+            log_event(
                 conn, conv.customer_id, conversation_id, "note.added", actor.label, {"message_id": message_id}, now
             )
             return message_id
@@ -793,7 +773,7 @@ class Actions:
             )
             if result.rowcount != 1:
                 raise Conflict("another agent already took this conversation", code="already_taken")
-            self._log(
+            log_event(
                 conn,
                 conv.customer_id,
                 conversation_id,
@@ -824,7 +804,7 @@ class Actions:
                 .where(conversations.c.id == conversation_id)
                 .values(status=ConversationStatus.RESOLVED.value, resolved_at=now, updated_at=now, unread_count=0)
             )
-            self._log(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
+            log_event(conn, conv.customer_id, conversation_id, "conversation.resolved", actor.label, {}, now)
             return conv
 
         conv = await self.db.run_write(tx, light=True)
@@ -853,7 +833,7 @@ class Actions:
                     updated_at=now,
                 )
             )
-            self._log(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
+            log_event(conn, conv.customer_id, conversation_id, "conversation.reopened", actor.label, {}, now)
             return conv
 
         conv = await self.db.run_write(tx, light=True)
@@ -874,7 +854,7 @@ class Actions:
                 .where(conversations.c.id == conversation_id, conversations.c.status == ConversationStatus.BOT.value)
                 .values(status=ConversationStatus.QUEUED.value, enqueued_at=now, handoff_reason=reason, updated_at=now)
             )
-            self._log(
+            log_event(
                 conn,
                 conv.customer_id,
                 conversation_id,
@@ -1145,7 +1125,7 @@ class Actions:
                 raise NotFound(f"customer {customer_id} does not exist")
             old = {k: getattr(before, k) for k in changes}
             conn.execute(update(customers).where(customers.c.id == customer_id).values(**changes, updated_at=now))
-            self._log(conn, customer_id, None, "customer.updated", actor.label, {"before": old, "after": changes}, now)
+            log_event(conn, customer_id, None, "customer.updated", actor.label, {"before": old, "after": changes}, now)
 
         await self.db.run_write(tx)
         await self._publish([CustomerChanged(customer_id, "updated")])

@@ -40,3 +40,22 @@ export async function upload(path, form) {
   if (!res.ok) throw new ApiError(res.status, data.error || "error", data.message || res.statusText);
   return data;
 }
+
+// The signed-in agent, or null when nobody is; remembers the session's CSRF token.
+export async function currentAgent() {
+  try {
+    const me = await api("GET", "/api/me");
+    setCsrf(me.csrf_token);
+    return me.agent;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+// Sign in with a login form's email and password; the agent, with the CSRF token remembered.
+export async function signIn(form) {
+  const res = await api("POST", "/api/login", { email: form.email.value, password: form.password.value });
+  setCsrf(res.csrf_token);
+  return res.agent;
+}

@@ -1,5 +1,5 @@
 // Kefu agent console: inbox with filters, offers, the customer's timeline, composer, actions, customer card.
-import { api, ApiError, setCsrf, upload } from "./api.js";
+import { api, currentAgent, signIn, upload } from "./api.js";
 import { $, el, time } from "./dom.js";
 import { t, setLang, currentLang, translate } from "./i18n.js";
 import { cannedResponses, expandShortcut, fillPlaceholders, kbSuggestions } from "./composer.js";
@@ -16,15 +16,14 @@ const wsSend = (frame) => state.socket?.readyState === WebSocket.OPEN && state.s
 
 async function boot() {
   setLang(currentLang());
-  try {
-    const me = await api("GET", "/api/me");
-    setCsrf(me.csrf_token);
-    state.me = me.agent;
-    showApp();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) { $("#app").hidden = true; $("#login").hidden = false; }
-    else throw err;
+  const agent = await currentAgent();
+  if (agent === null) {
+    $("#app").hidden = true;
+    $("#login").hidden = false;
+    return;
   }
+  state.me = agent;
+  showApp();
 }
 
 async function login(event) {
@@ -32,9 +31,7 @@ async function login(event) {
   const form = event.target;
   $("#login-error").textContent = "";
   try {
-    const res = await api("POST", "/api/login", { email: form.email.value, password: form.password.value });
-    setCsrf(res.csrf_token);
-    state.me = res.agent;
+    state.me = await signIn(form);
     showApp();
   } catch (err) {
     $("#login-error").textContent = err.message;

@@ -1,5 +1,5 @@
 // Kefu bot designer: login, tabs, the draft bar; each panel lives in its own designer_*.js module.
-import { api, ApiError, setCsrf } from "./api.js";
+import { api, currentAgent, signIn } from "./api.js";
 import { $, time } from "./dom.js";
 import { t, setLang, currentLang } from "./i18n.js";
 import { state, on, emit, loadContent, loadVersions, loadIntentStats, saveDraft, guarded, versionById } from "./designer_state.js";
@@ -19,14 +19,9 @@ let current = null;
 
 async function boot() {
   setLang(currentLang());
-  try {
-    const me = await api("GET", "/api/me");
-    setCsrf(me.csrf_token);
-    await start(me.agent);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) $("#login").hidden = false;
-    else throw err;
-  }
+  const agent = await currentAgent();
+  if (agent === null) $("#login").hidden = false;
+  else await start(agent);
 }
 
 async function login(event) {
@@ -34,9 +29,7 @@ async function login(event) {
   const form = event.target;
   $("#login-error").textContent = "";
   try {
-    const res = await api("POST", "/api/login", { email: form.email.value, password: form.password.value });
-    setCsrf(res.csrf_token);
-    await start(res.agent);
+    await start(await signIn(form));
   } catch (err) {
     $("#login-error").textContent = err.message;
   }

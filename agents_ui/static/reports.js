@@ -1,5 +1,5 @@
 // Supervisors' complaint and churn reports: fetches the reports API and draws its charts as plain SVG.
-import { api, ApiError, setCsrf } from "/static/console/api.js";
+import { api, currentAgent, signIn } from "/static/console/api.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const CATEGORY_COLOURS = {
@@ -278,20 +278,17 @@ async function boot() {
     const form = event.target;
     $("#login-error").textContent = "";
     try {
-      const res = await api("POST", "/api/login", { email: form.email.value, password: form.password.value });
-      setCsrf(res.csrf_token);
-      start(res.agent);
+      start(await signIn(form));
     } catch (err) {
       $("#login-error").textContent = err.message;
     }
   });
   try {
-    const me = await api("GET", "/api/me");
-    setCsrf(me.csrf_token);
-    start(me.agent);
+    const agent = await currentAgent();
+    if (agent === null) $("#login").hidden = false;
+    else start(agent);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) $("#login").hidden = false;
-    else $("#error").textContent = err.message;
+    $("#error").textContent = err.message;
   }
 }
 

@@ -1,5 +1,5 @@
 // Supervisor wallboard: per-queue live figures, agents, charts, live conversations to monitor, CSV export.
-import { api, setCsrf } from "./api.js";
+import { api, currentAgent } from "./api.js";
 import { $, el, time, duration, percent, downloadCsv } from "./dom.js";
 import { t, setLang, currentLang, translate } from "./i18n.js";
 import { stackedBars, line } from "./charts.js";
@@ -143,10 +143,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   for (const b of document.querySelectorAll("[data-csv]")) b.addEventListener("click", () => downloadCsv($(`#${b.dataset.csv}`), `${b.dataset.csv}.csv`));
   $("#bucket").addEventListener("change", charts);
   $("#split").addEventListener("change", charts);
-  try {
-    const me = await api("GET", "/api/me");
-    setCsrf(me.csrf_token);
-  } catch {
+  if (!(await currentAgent().catch(() => null))) {
     location.href = "/console";
     return;
   }

@@ -19,11 +19,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from channels.base import utcnow
 from hub.analysis.cues import Severity
 from hub.analysis.examples import CATEGORIES
+from hub.customers.store import log as log_event
 from hub.domain import Conflict, DomainError, NotFound
 from hub.events import Bus, ComplaintCaseChanged, ComplaintCorrected, ComplaintScored, Event
 from hub.storage.complaint_tables import ComplaintCase, ComplaintCorrection, ComplaintMessageScore
 from hub.storage.database import Database
-from hub.storage.tables import Agent, Conversation, Customer, CustomerEvent, Message
+from hub.storage.tables import Agent, Conversation, Customer, Message
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ messages: Table = Message.__table__  # type: ignore[assignment]
 conversations: Table = Conversation.__table__  # type: ignore[assignment]
 customers: Table = Customer.__table__  # type: ignore[assignment]
 agents: Table = Agent.__table__  # type: ignore[assignment]
-events_log: Table = CustomerEvent.__table__  # type: ignore[assignment]
 
 STATUSES = ("open", "in_progress", "resolved", "dismissed")
 IN_HAND = ("open", "in_progress")
@@ -88,28 +88,6 @@ def prefers_chinese(language: str | None, text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _log(
-    conn: Connection,
-    customer_id: int,
-    conversation_id: int | None,
-    kind: str,
-    actor: str,
-    data: dict[str, Any],
-    now: datetime,
-) -> None:
-    conn.execute(
-        insert(events_log),
-        {
-            "customer_id": customer_id,
-            "conversation_id": conversation_id,
-            "kind": kind,
-            "actor": actor,
-            "at": now,
-            "data": data,
-        },
-    )
-
-
 def _case_in_hand(conn: Connection, conversation_id: int) -> Any:
     return conn.execute(
         select(cases).where(cases.c.conversation_id == conversation_id, cases.c.status.in_(IN_HAND))
@@ -154,7 +132,7 @@ def _open_case(
             "updated_at": now,
         },
     ).scalar_one()
-    _log(
+    log_event(
         conn,
         customer_id,
         conversation_id,
@@ -387,7 +365,7 @@ def update_case_tx(
     conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
     before = {k: getattr(case, k) for k in values if k not in ("updated_at", "resolved_at")}
     after = {k: v for k, v in values.items() if k not in ("updated_at", "resolved_at")}
-    _log(
+    log_event(
         conn,
         case.customer_id,
         case.conversation_id,
@@ -444,7 +422,7 @@ def mark_outcome_tx(
     data: dict[str, Any] = {"case_id": case_id, "message_id": message_id}
     if error:
         data["error"] = error
-    _log(conn, case.customer_id, case.conversation_id, f"complaint.outcome_{state}", "system", data, now)
+    log_event(conn, case.customer_id, case.conversation_id, f"complaint.outcome_{state}", "system", data, now)
     return Outcome(data={"state": state})
 
 
@@ -512,7 +490,7 @@ def _detach(conn: Connection, case: Any, message_id: int, actor: str, now: datet
     values: dict[str, Any] = {"message_count": len(remaining), "updated_at": now}
     if not remaining:
         values.update(status="dismissed", outcome_state=None)
-        _log(conn, case.customer_id, case.conversation_id, "complaint.dismissed", actor, {"case_id": case.id}, now)
+        log_event(conn, case.customer_id, case.conversation_id, "complaint.dismissed", actor, {"case_id": case.id}, now)
     elif case.first_message_id == message_id:
         values["first_message_id"] = remaining[0]
     conn.execute(update(cases).where(cases.c.id == case.id).values(**values))
@@ -626,7 +604,7 @@ def correct_tx(conn: Connection, target: dict[str, Any], label: Label, actor: st
             out.events.append(ComplaintCaseChanged(case.id, case.conversation_id, case.customer_id, status, change))
             case_id = None
         conn.execute(update(scores).where(scores.c.message_id == message_id).values(**values))
-    _log(
+    log_event(
         conn,
         msg.customer_id,
         msg.conversation_id,
