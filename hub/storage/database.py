@@ -39,6 +39,11 @@ WriteFn = Callable[[Connection], T]
 MAX_BATCH = 256
 INLINE_MAX_BATCH = 32  # light writes run on the loop in batches of at most this many (~2 ms of SQLite)
 BUSY_TIMEOUT_MS = 10000
+# Group commit under load, as PostgreSQL's commit_delay: when light writes are arriving close together,
+# the first waits this long for company, so a steady 1,000 messages/s shares commits instead of paying
+# one each (a commit's WAL writes cost more than a message's statements). A lone write never waits.
+GATHER_S = 0.002
+GATHER_WHEN_APART_S = 0.005
 CHECKPOINT_INTERVAL_S = 1.0
 
 
@@ -69,8 +74,9 @@ def _reader_connect(dbapi_connection: Any, record: Any) -> None:
 
 def _writer_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a second process waits on busy_timeout instead of
-    # failing half-way through a transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing half-way through a transaction. Straight on the DBAPI connection: Core's statement
+    # machinery costs more than the BEGIN itself, once per batch.
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 class _Pending:
@@ -108,6 +114,8 @@ class Database:
         self._wrote_since_checkpoint = False
         self._checkpoint_conn: Any = None
         self._writer_conn: Connection | None = None
+        self._last_light_at = float("-inf")
+        self._gathering = False
         if self.is_sqlite:
             db_path = self.url.database
             if not db_path or db_path == ":memory:":
@@ -141,7 +149,13 @@ class Database:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-sqlite-writer")
             self._worker = asyncio.create_task(self._write_loop(), name="sqlite-writer")
             self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="sqlite-checkpoint")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if light:
+            now = loop.time()
+            if now - self._last_light_at < GATHER_WHEN_APART_S:
+                self._gathering = True
+            self._last_light_at = now
         self._queue.append(_Pending(fn, future, light))
         self._queued.set()
         return await future
@@ -153,6 +167,9 @@ class Database:
             if not queue:
                 self._queued.clear()
                 await self._queued.wait()
+            if self._gathering and queue[0].light and len(queue) < INLINE_MAX_BATCH:
+                self._gathering = False
+                await asyncio.sleep(GATHER_S)
             batch = [queue.popleft()]
             limit = INLINE_MAX_BATCH if batch[0].light else MAX_BATCH
             # A light batch stops before the first heavy write, which leads the next (thread) batch.

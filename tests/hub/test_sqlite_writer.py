@@ -122,3 +122,35 @@ async def test_short_reads_on_the_loop_see_what_was_committed_and_cannot_write(t
             await db.run_read(sneaky_write)
     finally:
         await db.dispose()
+
+
+async def test_writes_arriving_close_together_share_a_commit_and_a_lone_write_does_not_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await _fresh(tmp_path)
+    try:
+        await db.run_write(_insert("warm"), light=True)
+        commits: list[float] = []
+        assert db._writer is not None
+        from sqlalchemy import event
+
+        event.listen(db._writer, "commit", lambda conn: commits.append(time.perf_counter()))
+        await asyncio.sleep(0.05)  # quiet: the next write is alone
+        with monkeypatch.context() as patch:
+            patch.setattr(database_module, "GATHER_S", 2.0)  # were it to wait for company, it would show
+            started = time.perf_counter()
+            await db.run_write(_insert("alone"), light=True)
+            alone_s = time.perf_counter() - started
+        assert len(commits) == 1 and alone_s < 1.0, f"a lone write waited {alone_s:.2f} s"
+
+        # A steady stream, one message every 0.5 ms (2,000/s): they gather into shared commits.
+        commits.clear()
+        writes = []
+        for i in range(40):
+            writes.append(asyncio.create_task(db.run_write(_insert(f"stream {i}"), light=True)))
+            await asyncio.sleep(0.0005)
+        ids = await asyncio.gather(*writes)
+        assert ids == sorted(ids) and len(set(ids)) == 40
+        assert len(commits) <= 20, f"{len(commits)} commits for 40 writes arriving 0.5 ms apart"
+    finally:
+        await db.dispose()
