@@ -243,7 +243,8 @@ def report(args: argparse.Namespace, info: dict[str, Any], run: dict[str, Any], 
     p("")
     for line in (
         "msgs/s: received by agents (echo: back at the customer) per measured second; latency: send to receipt.",
-        "srv CPU: the server process (hub or echo, all threads), in cores; µs/msg: its CPU time per message.",
+        "srv CPU: the server process (hub or echo, all threads, with its child processes), in cores; µs/msg: its CPU"
+        " time per message.",
         "gen CPU: this load generator; others: all other processes on the machine meanwhile, in cores (the noise,",
         "and PostgreSQL's own processes when the hub runs on it).",
         f"undel: not received {DRAIN_S:.0f} s after sending stopped; wrong: received by an agent other than the",

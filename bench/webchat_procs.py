@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import platform
 import shutil
@@ -29,7 +30,9 @@ def free_port() -> int:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a process has used so far (all its threads), from /proc."""
+    """User plus system CPU seconds a process and its children have used so far (all threads), from /proc.
+
+    Children count: the hub scores complaints in a child process, and that is the hub's work."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
@@ -37,7 +40,29 @@ def process_cpu_seconds(pid: int) -> float:
         return float("nan")
     # The command name may hold spaces, so count fields from after its closing parenthesis.
     fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    # utime, stime, and cutime, cstime of children that have exited and been waited for.
+    total = sum(int(x) for x in fields[11:15]) / CLK_TCK
+    for child in _children(pid):
+        used = process_cpu_seconds(child)
+        if not math.isnan(used):
+            total += used
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid` (Linux's /proc/PID/task/TID/children; empty where it is missing)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found.extend(int(x) for x in f.read().split())
+        except OSError:
+            continue
+    return found
 
 
 def machine_busy_seconds() -> float:

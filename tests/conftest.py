@@ -22,6 +22,11 @@ from tests.support import (
     pg_reachable,
 )
 
+# A hub scores complaints in a child process it starts on first use (~1 s of start-up). Most of the
+# suite's hundreds of short-lived hubs score on their scoring thread instead, the same detector and the
+# same writes; tests/complaints_db/test_scoring_process.py runs the child process itself.
+os.environ.setdefault("KEFU_COMPLAINT_PROCESS", "off")
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:

@@ -24,6 +24,7 @@ from hub.domain import Conflict, DomainError, NotFound
 from hub.events import Bus, ComplaintCaseChanged, ComplaintCorrected, ComplaintScored, Event
 from hub.storage.complaint_tables import ComplaintCase, ComplaintCorrection, ComplaintMessageScore
 from hub.storage.database import Database
+from hub.storage.prepared import Prepared
 from hub.storage.tables import Agent, Conversation, Customer, Message
 
 log = logging.getLogger(__name__)
@@ -234,11 +235,19 @@ def record_score_tx(conn: Connection, message_id: int, verdict: Verdict, model_v
             case_id, change, status = case.id, "joined", case.status
         out.events.append(ComplaintCaseChanged(case_id, msg.conversation_id, msg.customer_id, status, change))
     conn.execute(insert(scores), _score_row(msg, verdict, model_version, case_id, now))
-    out.events.insert(
-        0, ComplaintScored(message_id, msg.conversation_id, msg.customer_id, verdict.is_complaint, case_id)
-    )
+    if verdict.is_complaint:
+        out.events.insert(0, ComplaintScored(message_id, msg.conversation_id, msg.customer_id, True, case_id))
     out.data["case_id"] = case_id
     return out
+
+
+_INSERT_SCORE = Prepared(
+    insert(scores),
+    (
+        "message_id", "conversation_id", "customer_id", "channel", "probability", "detected", "is_complaint",
+        "category", "severity", "cues", "model_version", "case_id", "received_at", "scored_at",
+    ),
+)
 
 
 def _score_row(msg: Any, verdict: Verdict, model_version: int, case_id: int | None, now: datetime) -> dict[str, Any]:
@@ -261,29 +270,31 @@ def _score_row(msg: Any, verdict: Verdict, model_version: int, case_id: int | No
 
 
 def record_scores_tx(
-    conn: Connection, verdicts: list[tuple[int, Verdict]], model_version: int, now: datetime
+    conn: Connection, verdicts: list[tuple[Any, Verdict]], model_version: int, now: datetime
 ) -> list[Outcome]:
-    """Store a burst of scores with a few statements in all; each complaint (rare) takes record_score_tx's path."""
-    ids = [message_id for message_id, _ in verdicts]
+    """Store a burst of scores: one duplicate check and one insert in all; each complaint (rare) takes
+    record_score_tx's path.
+
+    Each verdict comes with the message row scoring read (inbound_query_many): it is not read again. A
+    message erased since then fails the insert on its foreign key, and the caller scores one by one.
+    """
+    ids = [msg.id for msg, _ in verdicts]
     done = set(conn.execute(select(scores.c.message_id).where(scores.c.message_id.in_(ids))).scalars())
-    found = {msg.id: msg for msg in conn.execute(inbound_query_many(ids)).all()}
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
-    for message_id, verdict in verdicts:
-        msg = found.get(message_id)
-        if message_id in done or msg is None or verdict.is_complaint:
+    for msg, verdict in verdicts:
+        if msg.id in done or verdict.is_complaint:
             if rows:  # keep the order: what came before is stored before a case opens
-                conn.execute(insert(scores), rows)
+                _INSERT_SCORE.many(conn, rows)
                 rows = []
-            outcomes.append(record_score_tx(conn, message_id, verdict, model_version, now))
-            done.add(message_id)
+            outcomes.append(record_score_tx(conn, msg.id, verdict, model_version, now))
+            done.add(msg.id)
             continue
         rows.append(_score_row(msg, verdict, model_version, None, now))
-        done.add(message_id)
-        scored = ComplaintScored(message_id, msg.conversation_id, msg.customer_id, False, None)
-        outcomes.append(Outcome(events=[scored], data={"case_id": None}))
+        done.add(msg.id)
+        outcomes.append(Outcome(data={"case_id": None}))
     if rows:
-        conn.execute(insert(scores), rows)
+        _INSERT_SCORE.many(conn, rows)
     return outcomes
 
 

@@ -19,6 +19,7 @@ class AnalysisSettings:
     sync_every_s: float = 30.0  # KEFU_COMPLAINT_SYNC_EVERY: look for other processes' corrections
     catch_up_hours: float = 48.0  # KEFU_COMPLAINT_CATCH_UP_HOURS: unscored messages scored at start
     notify_customer: bool = True  # KEFU_COMPLAINT_NOTIFY: tell the customer when their case is resolved
+    score_in_process: bool = True  # KEFU_COMPLAINT_PROCESS: score in a child process (off: a thread)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AnalysisSettings:
@@ -55,4 +56,5 @@ _ENV = {
     "sync_every_s": "KEFU_COMPLAINT_SYNC_EVERY",
     "catch_up_hours": "KEFU_COMPLAINT_CATCH_UP_HOURS",
     "notify_customer": "KEFU_COMPLAINT_NOTIFY",
+    "score_in_process": "KEFU_COMPLAINT_PROCESS",
 }

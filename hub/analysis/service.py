@@ -19,6 +19,7 @@ from hub.analysis import privacy, reports
 from hub.analysis.complaints import ComplaintDetector, default_detector
 from hub.analysis.config import AnalysisSettings
 from hub.analysis.examples import CATEGORIES, Example, correction, load_seed
+from hub.analysis.scoring_process import ScoringProcess
 from hub.events import Batched, Bus, ComplaintCorrected, CustomerChanged, Event, MessageReceived
 from hub.keys import ACTIONS, BUS, DATABASE
 from hub.storage.database import Database
@@ -40,6 +41,7 @@ class ActiveModel:
     version: int
     corrections: int
     trained_at: datetime
+    serial: int = 0  # this process's count of detectors trained: names this one to the scoring process
 
 
 def train_detector(rows: list[Any]) -> tuple[ComplaintDetector, int]:
@@ -77,6 +79,8 @@ class ComplaintService:
         self._retrain_wanted = asyncio.Event()
         self._score_pool: ThreadPoolExecutor | None = None
         self._train_pool: ThreadPoolExecutor | None = None
+        self._scorer: ScoringProcess | None = None
+        self._serial = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self.training = False
@@ -87,6 +91,7 @@ class ComplaintService:
         """Train the first detector, then keep it current and score what arrived while we were away."""
         self._score_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-complaint-score")
         self._train_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-complaint-train")
+        self._scorer = ScoringProcess() if self.settings.score_in_process else None
         self._running = True
         self._tasks = [
             asyncio.create_task(self._keep_current(), name="complaints:retrain"),
@@ -111,6 +116,9 @@ class ComplaintService:
                 # Never block the loop on a retrain in flight; its result is simply dropped.
                 pool.shutdown(wait=False)
         self._score_pool = self._train_pool = None
+        if self._scorer is not None:
+            await self._scorer.close()
+            self._scorer = None
 
     async def ready(self) -> ActiveModel | None:
         """The active model, once the first one is trained (None if the service stopped before that)."""
@@ -132,7 +140,8 @@ class ComplaintService:
             detector, used = await loop.run_in_executor(self._train_pool, train_detector, rows)
         finally:
             self.training = False
-        self.model = ActiveModel(detector, version, used, self.clock())
+        self._serial += 1
+        self.model = ActiveModel(detector, version, used, self.clock(), self._serial)
         log.info("complaint detector version %s active (%s corrections)", version, used)
         self._ready.set()
         return self.model
@@ -141,7 +150,10 @@ class ComplaintService:
         """First training, then retrain when corrections arrive here or in another process."""
         while self._running:
             try:
-                await self.retrain()
+                model = await self.retrain()
+                if self._scorer is not None:
+                    # Start the child and hand it the detector now, not when the first message waits for it.
+                    await self._verdicts(model, [])
                 break
             except asyncio.CancelledError:
                 raise
@@ -272,12 +284,9 @@ class ComplaintService:
         if not found or not self._running:
             return {}
 
-        def score_all() -> list[Any]:
-            return [model.detector.score(m.text or "", m.channel, prior_contacts=prior) for m, prior in found]
-
-        verdicts = await asyncio.get_running_loop().run_in_executor(self._score_pool, score_all)
+        verdicts = await self._verdicts(model, [(m.text or "", m.channel, prior) for m, prior in found])
         stored = [
-            (m.id, writes.Verdict(v.is_complaint, v.probability, v.category, v.severity, tuple(v.cues)))
+            (m, writes.Verdict(v.is_complaint, v.probability, v.category, v.severity, tuple(v.cues)))
             for (m, _), v in zip(found, verdicts, strict=True)
         ]
 
@@ -289,7 +298,22 @@ class ComplaintService:
         for outcome in outcomes:
             for event in outcome.events:
                 await self.bus.publish(event)
-        return {mid: outcome.data.get("case_id") for (mid, _), outcome in zip(stored, outcomes, strict=True)}
+        return {m.id: outcome.data.get("case_id") for (m, _), outcome in zip(stored, outcomes, strict=True)}
+
+    async def _verdicts(self, model: ActiveModel, items: list[tuple[str, str, int]]) -> list[Any]:
+        """The detector's verdicts: in the scoring process, or on the scoring thread if it is off or failing."""
+        if self._scorer is not None:
+            try:
+                return await self._scorer.score(model.serial, model.detector, items)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the complaint scoring process failed; scoring this burst on a thread")
+        detector = model.detector
+        return await asyncio.get_running_loop().run_in_executor(
+            self._score_pool,
+            lambda: [detector.score(text, channel, prior_contacts=prior) for text, channel, prior in items],
+        )
 
     async def _catch_up(self) -> None:
         """Score customer messages stored while no hub was scoring (a crash between commit and publish)."""

@@ -120,6 +120,23 @@ class Prepared:
             tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True)) for row in fetched
         ]
 
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set (an insert of many rows); returns nothing."""
+        if not rows:
+            return
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(r) for r in rows])
+            return
+        compiled = self._sqlite
+        if compiled is None:
+            compiled = self._sqlite = _Compiled(self.statement, conn.dialect, self.column_keys)
+        defaults, binds = compiled.defaults, compiled.binds
+        values = [
+            [params[name] if process is None else process(params[name]) for name, process in binds]
+            for params in (({**defaults, **r} if defaults else r) for r in rows)
+        ]
+        _driver_connection(conn).executemany(compiled.sql, values)
+
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any] | None:
         """The first row, or None."""
         found = self.rows(conn, params)

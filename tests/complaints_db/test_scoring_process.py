@@ -1,0 +1,95 @@
+"""Scoring runs in a child process: the hub's own threads never score, a dead child is replaced, a retrained
+detector reaches the child, and with KEFU_COMPLAINT_PROCESS off the hub scores on a thread as before."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+import pytest
+
+from hub.analysis.complaints import ComplaintDetector, default_detector
+from hub.analysis.examples import correction, load_seed
+from hub.analysis.scoring_process import ScoringProcess
+from hub.config import Settings
+from tests.complaints_db.conftest import Desk
+
+
+async def _score(desk: Desk, sender: str, text: str) -> dict[str, Any]:
+    boss = desk.sessions[0] if desk.sessions else (await desk.staff("lead@example.com")).session
+    result = await desk.writes("webchat", sender, text)
+    status, body = await boss.get(f"/api/messages/{result.message_id}/complaint")
+    assert status == 200, body
+    return body["score"]
+
+
+def _count_scoring_on_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every score computed in this (the hub's) process, by thread name."""
+    seen: list[str] = []
+    original = ComplaintDetector.score
+
+    def spy(self: ComplaintDetector, *args: Any, **kwargs: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ComplaintDetector, "score", spy)
+    return seen
+
+
+@pytest.fixture
+def child_scoring(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """The hub as `kefu serve` runs it: scoring in a child process (the suite's default is a thread)."""
+    monkeypatch.setenv("KEFU_COMPLAINT_PROCESS", "on")
+    return settings
+
+
+async def test_messages_are_scored_in_a_child_process_which_is_replaced_when_it_dies(
+    child_scoring: Settings, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_hub = _count_scoring_on_threads(monkeypatch)
+    first = await _score(desk, "visitor-1", "My order arrived broken and nobody answers my emails. Terrible service!")
+    assert first["is_complaint"] is True and first["category"]
+    scorer = desk.complaints._scorer
+    assert scorer is not None and scorer.pid is not None and scorer.pid != os.getpid()
+    assert in_hub == [], f"scored in the hub process on {in_hub}"
+
+    os.kill(scorer.pid, signal.SIGKILL)  # the child dies (out of memory, say)
+    second = await _score(desk, "visitor-2", "Do you ship to Shenzhen?")
+    assert second["is_complaint"] is False
+    assert scorer.pid is not None and scorer.pid != os.getpid()
+    assert in_hub == []
+
+
+async def test_the_child_scores_with_the_detector_it_was_last_given() -> None:
+    scorer = ScoringProcess()
+    try:
+        text = "Where is my parcel?! It was due a week ago."
+        seed = default_detector()
+        (as_seed,) = await scorer.score(1, seed, [(text, "webchat", 0)])
+        assert as_seed == seed.score(text, "webchat")
+        # A retrained detector (a designer relabelled this text as fine) is sent once, then used.
+        fixed = ComplaintDetector.train(load_seed() + [correction(text, False, None, "webchat")])
+        (as_fixed,) = await scorer.score(2, fixed, [(text, "webchat", 0)])
+        assert as_fixed == fixed.score(text, "webchat")
+        assert as_fixed.probability != as_seed.probability
+    finally:
+        await scorer.close()
+    assert scorer.pid is None
+
+
+@pytest.fixture
+def thread_scoring(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    monkeypatch.setenv("KEFU_COMPLAINT_PROCESS", "off")
+    return settings
+
+
+async def test_with_the_child_process_turned_off_the_hub_scores_on_its_scoring_thread(
+    thread_scoring: Settings, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_hub = _count_scoring_on_threads(monkeypatch)
+    body = await _score(desk, "visitor-3", "Third time asking, the refund still has not arrived!")
+    assert body["is_complaint"] is True
+    assert desk.complaints._scorer is None
+    assert in_hub and all(name.startswith("kefu-complaint-score") for name in in_hub)
