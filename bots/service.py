@@ -39,6 +39,7 @@ from bots.rasa_remote import ParseResult, RasaError, RasaMode, RasaRemote, RasaR
 from bots.review_store import ReviewStore, register_privacy, review_cause
 from bots.starter import load_starter
 from bots.store import BotStore, TurnContext, VersionRecord
+from hub import heap
 from hub.actions import BOT, SYSTEM, Actions
 from hub.config import Settings
 from hub.domain import ConversationStatus, DomainError
@@ -461,6 +462,7 @@ class BotService:
                                                                         self.settings),
                                     tuple(i.name for i in record.content.intents))
             self._loaded[version_id] = version
+            heap.settle()
             return version
 
     async def _train_here(self, record: VersionRecord, path: Path) -> None:

@@ -41,6 +41,7 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from hub import heap
     from hub.app import create_app
     from hub.channel_setup import channels_from_env
     from hub.demo import seed_on_startup
@@ -53,6 +54,8 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, extra_channels=channels_from_env())
     if args.demo:
         app.on_startup.append(seed_on_startup)
+    heap.enable()
+    app.on_startup.append(heap.freeze_at_startup)
     where = settings.effective_database_url.split("@")[-1]
     print(f"Kefu on http://{settings.host}:{settings.port}  (database: {where})", flush=True)
     print(f"  agent console: http://{settings.host}:{settings.port}/console", flush=True)

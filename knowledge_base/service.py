@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from agents_ui.kb_api import routes as kb_api_routes
+from hub import heap
 from hub.events import Bus, Event, KbArticlesChanged
 from hub.keys import ACTIONS, BUS, DATABASE
 from hub.storage.database import Database
@@ -147,6 +148,7 @@ class KnowledgeBase:
                 )
                 recorded, self._recording = self._recording, None
                 self.index = built
+                heap.settle()
                 if recorded:
                     # Changes committed while the snapshot was read or the index built; the
                     # index ignores versions older than it has, so replaying extra is harmless.

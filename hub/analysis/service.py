@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection, select
 
+from hub import heap
 from hub.actions import SYSTEM, Actions
 from hub.analysis import cases as writes
 from hub.analysis import privacy, reports
@@ -142,6 +143,7 @@ class ComplaintService:
             self.training = False
         self._serial += 1
         self.model = ActiveModel(detector, version, used, self.clock(), self._serial)
+        heap.settle()
         log.info("complaint detector version %s active (%s corrections)", version, used)
         self._ready.set()
         return self.model

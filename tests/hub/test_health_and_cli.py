@@ -97,4 +97,8 @@ async def test_an_operator_adds_an_agent_and_serves_the_demo(tmp_path: Path) -> 
                     assert resp.status == 200 and "widget.js" in await resp.text()
     finally:
         proc.terminate()
+        assert proc.stdout is not None
+        output = (await proc.stdout.read()).decode(errors="replace")
         await proc.wait()
+    # The server took what start-up built out of the collector's full passes (hub/heap.py).
+    assert "heap frozen after start-up" in output, output[-2000:]
