@@ -153,7 +153,7 @@ class SlaAlert(Event):
 
 @dataclass(frozen=True, slots=True)
 class ComplaintScored(Event):
-    """An inbound message was scored for complaint; case_id is the case it opened or joined."""
+    """An inbound message was scored as a complaint; case_id is the case it opened or joined."""
 
     name: ClassVar[str] = "complaint.scored"
     message_id: int
