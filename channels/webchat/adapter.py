@@ -270,7 +270,8 @@ class WebchatChannel:
                 }
             )
         )
-        if not result.duplicate:
+        if not result.duplicate and len(self._sockets.get(visitor.address, ())) > 1:
+            # The visitor's other open tabs show what was sent from this one.
             echo = {
                 "type": "message",
                 "id": result.message_id,

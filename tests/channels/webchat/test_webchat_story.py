@@ -188,3 +188,15 @@ async def test_bad_frames_get_error_frames_and_store_nothing(hub: TestClient, lo
     agent = await login_as("audit@example.com")
     _, inbox = await agent.get("/api/conversations?view=all")
     assert inbox["conversations"] == []
+
+
+async def test_a_message_sent_in_one_tab_shows_in_the_visitors_other_tab_once(hub: TestClient) -> None:
+    first, welcome = await open_chat(hub)
+    second, _ = await open_chat(hub, token=welcome["token"])
+    ack = await say(first, "t-1", "Is the red kettle back in stock?")
+    shown = await next_frame(second, "message")
+    assert (shown["id"], shown["seq"], shown["author"]) == (ack["message_id"], 1, "customer")
+    assert shown["text"] == "Is the red kettle back in stock?" and shown["client_id"] == "t-1"
+    await no_frame(first, "message")  # the sending tab has it already: no echo back to it
+    await first.close()
+    await second.close()
