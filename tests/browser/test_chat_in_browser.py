@@ -31,6 +31,7 @@ async def test_customer_and_agent_chat_in_chromium(hub: TestClient, browser: Any
     await box.fill("你好，我想查询订单 #1042 的物流")
     await box.press("Enter")
     await chat.locator(".m.me:not(.pending)").first.wait_for()
+    await chat.locator(".queue:not([hidden])").wait_for()  # routing tells the customer their place in line
 
     await agent.goto(f"{base}/console")
     await agent.fill("input[name=email]", "agent@example.com")
@@ -47,6 +48,7 @@ async def test_customer_and_agent_chat_in_chromium(hub: TestClient, browser: Any
     await agent.locator(".msg.out", has_text="预计明天送达").wait_for()
 
     await chat.locator(".m:not(.me)", has_text="预计明天送达").wait_for()
+    assert await chat.locator(".queue").is_hidden(), "the place-in-line banner outlived the agent's answer"
     await box.fill("谢谢！")
     await box.press("Enter")
     await agent.locator(".msg.in", has_text="谢谢").wait_for()

@@ -212,6 +212,8 @@
         render();
         flush();
       } else if (f.type === "message") {
+        // An agent answering means the wait is over, even before routing's next "queue" frame says so.
+        if (f.author === "agent") showQueue({ status: "assigned" });
         if (accept(f)) render();
       } else if (f.type === "ack") {
         var p = saved.pending.filter(function (x) { return x.client_id === f.client_id; })[0];
