@@ -45,7 +45,6 @@ from hub.domain import (
 from hub.events import (
     Bus,
     ConversationChanged,
-    CustomerChanged,
     DeliveryChanged,
     Event,
     MessageQueued,
@@ -1096,39 +1095,6 @@ class Actions:
             )
 
         await self.db.run_write(tx)
-
-    async def update_customer(self, customer_id: int, actor: Actor, changes: dict[str, Any]) -> None:
-        """Edit a customer's fields; the change history goes to the event log."""
-        allowed = {
-            "display_name",
-            "email",
-            "phone",
-            "company",
-            "position",
-            "address",
-            "language",
-            "timezone",
-            "lifecycle_stage",
-            "tier",
-            "tags",
-            "attributes",
-            "notes",
-        }
-        unknown = set(changes) - allowed
-        if unknown:
-            raise DomainError(f"unknown customer fields: {', '.join(sorted(unknown))}", code="unknown_fields")
-        now = self.clock()
-
-        def tx(conn: Connection) -> Any:
-            before = (conn.execute(select(customers).where(customers.c.id == customer_id))).first()
-            if before is None:
-                raise NotFound(f"customer {customer_id} does not exist")
-            old = {k: getattr(before, k) for k in changes}
-            conn.execute(update(customers).where(customers.c.id == customer_id).values(**changes, updated_at=now))
-            log_event(conn, customer_id, None, "customer.updated", actor.label, {"before": old, "after": changes}, now)
-
-        await self.db.run_write(tx)
-        await self._publish([CustomerChanged(customer_id, "updated")])
 
 
 def _verified(msg: InboundMessage, channel: str) -> str | None:
