@@ -146,9 +146,14 @@ class BotService:
             return
         if self.bot_settings.complaints:
             self._mood_ready = asyncio.ensure_future(self._prepare_detector())
+        version_id = None
         if await self.store.count_versions() == 0:
-            starter = load_starter()
-            version_id = await self.create_version(starter, label="Starter bot (zh + en)", source="starter")
+            # Another process starting on the same empty database may get there first: then it trains.
+            version_id = await self._create_version(
+                load_starter(), label="Starter bot (zh + en)", source="starter", engine_name="embedded",
+                settings=None, actor="system", only_if_first=True,
+            )
+        if version_id is not None:
             log.info("no bot version yet: training the starter bot as version %s", version_id)
             self._starter = await self.train(version_id, activate=True)
         else:
@@ -369,13 +374,21 @@ class BotService:
     async def create_version(self, content: BotContent, *, label: str, source: str, engine_name: str = "embedded",
                              settings: Mapping[str, Any] | None = None, actor: str = "system") -> int:
         """Store content as a new version (checked: Rasa settings must parse)."""
+        created = await self._create_version(content, label=label, source=source, engine_name=engine_name,
+                                             settings=settings, actor=actor, only_if_first=False)
+        assert created is not None
+        return created
+
+    async def _create_version(self, content: BotContent, *, label: str, source: str, engine_name: str,
+                              settings: Mapping[str, Any] | None, actor: str, only_if_first: bool) -> int | None:
         clean = dict(settings or {})
         if engine_name == "rasa":
             clean["rasa"] = RasaRemoteConfig.from_mapping(clean.get("rasa") or {}).to_mapping()
         policy_config(clean, self.bot_settings, self.settings)  # refuse bad knobs now, not at the first message
         sha = engine.content_sha(dumps_content(content) + repr(sorted(clean.items())))
         return await self.store.create_version(content, label=label, source=source, engine=engine_name,
-                                               settings=clean, actor=actor, content_sha=sha)
+                                               settings=clean, actor=actor, content_sha=sha,
+                                               only_if_first=only_if_first)
 
     async def train(self, version_id: int, *, activate: bool = False, actor: str = "system") -> asyncio.Task[None]:
         """Start training a version in the background; the task ends when it is ready (or failed)."""

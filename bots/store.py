@@ -32,6 +32,8 @@ messages = cast(Table, Message.__table__)
 ENGINES = ("embedded", "rasa")
 STATUSES = ("new", "training", "ready", "failed")
 
+# pg_advisory_xact_lock key for "create the first bot version" (any constant unique within Kefu).
+FIRST_VERSION_LOCK = 0x6B656675_0001
 _LATEST_ACTIVATION = select(activations).order_by(activations.c.id.desc()).limit(1)
 
 
@@ -114,8 +116,12 @@ class BotStore:
 
     async def create_version(self, content: BotContent, *, label: str, source: str, engine: str = "embedded",
                              settings: Mapping[str, Any] | None = None, actor: str = "system",
-                             content_sha: str) -> int:
-        """Store new content as a version that still needs training."""
+                             content_sha: str, only_if_first: bool = False) -> int | None:
+        """Store new content as a version that still needs training.
+
+        `only_if_first`: only when no version exists yet, else None. Checked and inserted in one
+        transaction (on PostgreSQL under an advisory lock), so hub processes starting together on an
+        empty database create one starter bot between them, not one each."""
         if engine not in ENGINES:
             raise DomainError(f"engine must be one of {', '.join(ENGINES)}", code="invalid_engine")
         now = self.clock()
@@ -125,11 +131,17 @@ class BotStore:
             "metrics": {}, "created_by": actor, "created_at": now,
         }
 
-        def tx(conn: Connection) -> int:
+        def tx(conn: Connection) -> int | None:
+            if only_if_first:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(FIRST_VERSION_LOCK)))
+                if conn.execute(select(func.count()).select_from(versions)).scalar_one():
+                    return None
             return int(conn.execute(insert(versions).returning(versions.c.id), row).scalar_one())
 
         version_id = await self.db.run_write(tx)
-        await self._changed(version_id, "created")
+        if version_id is not None:
+            await self._changed(version_id, "created")
         return version_id
 
     async def list_versions(self) -> tuple[list[dict[str, Any]], int | None]:

@@ -255,7 +255,11 @@ class Actions:
     async def ensure_default_queue(self) -> int:
         """Create the queue new conversations join, once, at start (so first messages never race for it)."""
         now = self.clock()
-        return await self.db.run_write(lambda conn: self._default_queue_id(conn, now))
+        try:
+            return await self.db.run_write(lambda conn: self._default_queue_id(conn, now))
+        except IntegrityError:
+            # Another process starting on the same new database created it a moment ago.
+            return await self.db.run_write(lambda conn: self._default_queue_id(conn, now))
 
     async def _find_existing(self, msg: InboundMessage) -> DeliverResult | None:
         async with self.db.read() as conn:

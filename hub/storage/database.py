@@ -52,10 +52,11 @@ CHECKPOINT_INTERVAL_S = 1.0
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; NORMAL sync is safe with WAL and far faster.
     cursor = dbapi_connection.cursor()
+    # First: switching a new file to WAL takes a lock another process starting at the same moment may hold.
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # The file mapped, so a page read costs no system call (the OS's page cache is shared by all).
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
