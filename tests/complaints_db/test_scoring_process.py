@@ -38,11 +38,20 @@ def _count_scoring_on_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-@pytest.fixture
-def child_scoring(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    """The hub as `kefu serve` runs it: scoring in a child process (the suite's default is a thread)."""
-    monkeypatch.setenv("KEFU_COMPLAINT_PROCESS", "on")
-    return settings
+def _scoring(process: str) -> Any:
+    """A fixture that sets KEFU_COMPLAINT_PROCESS before the desk's hub starts."""
+
+    @pytest.fixture
+    def chosen(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+        monkeypatch.setenv("KEFU_COMPLAINT_PROCESS", process)
+        return settings
+
+    return chosen
+
+
+# The hub as `kefu serve` runs it (the suite's default is the thread), and with the child turned off.
+child_scoring = _scoring("on")
+thread_scoring = _scoring("off")
 
 
 async def test_messages_are_scored_in_a_child_process_which_is_replaced_when_it_dies(
@@ -77,12 +86,6 @@ async def test_the_child_scores_with_the_detector_it_was_last_given() -> None:
     finally:
         await scorer.close()
     assert scorer.pid is None
-
-
-@pytest.fixture
-def thread_scoring(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("KEFU_COMPLAINT_PROCESS", "off")
-    return settings
 
 
 async def test_with_the_child_process_turned_off_the_hub_scores_on_its_scoring_thread(
