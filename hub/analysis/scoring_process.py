@@ -53,9 +53,13 @@ class ScoringProcess:
                         self._loaded = None
                         raise ScoringProcessError("the scoring process did not hold the detector it was sent")
                     return list(scores)
-                except (ConnectionError, asyncio.IncompleteReadError, ScoringProcessError) as exc:
-                    log.warning("complaint scoring process failed (%s); replacing it (attempt %s)", exc, attempt)
+                except (ConnectionError, asyncio.IncompleteReadError, ScoringProcessError, TimeoutError) as exc:
+                    log.warning("complaint scoring process failed (%r); replacing it (attempt %s)", exc, attempt)
                     await self._stop()
+                except asyncio.CancelledError:
+                    # A reply may still be on its way: a later request must not read it as its own.
+                    self._kill()
+                    raise
             raise ScoringProcessError("the complaint scoring process keeps failing")
 
     async def _pickled(self, version: int, detector: ComplaintDetector) -> bytes:
@@ -102,6 +106,11 @@ class ScoringProcess:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+    def _kill(self) -> None:
+        proc, self._proc, self._loaded = self._proc, None, None
+        if proc is not None and proc.returncode is None:
+            proc.kill()
 
     async def close(self) -> None:
         """Stop the child (what it holds is dropped; the next start's catch-up scores it)."""

@@ -3,6 +3,7 @@ detector reaches the child, and with KEFU_COMPLAINT_PROCESS off the hub scores o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -96,3 +97,19 @@ async def test_with_the_child_process_turned_off_the_hub_scores_on_its_scoring_t
     assert body["is_complaint"] is True
     assert desk.complaints._scorer is None
     assert in_hub and all(name.startswith("kefu-complaint-score") for name in in_hub)
+
+
+async def test_a_burst_cancelled_half_way_never_hands_its_answer_to_the_next_one() -> None:
+    scorer = ScoringProcess()
+    seed = default_detector()
+    try:
+        await scorer.score(1, seed, [])
+        long_burst = asyncio.create_task(scorer.score(1, seed, [("Still waiting for my refund!", "sms", 2)] * 5000))
+        await asyncio.sleep(0.05)  # the child is busy with it
+        long_burst.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await long_burst
+        text = "Thanks, that solved it."
+        assert await scorer.score(1, seed, [(text, "webchat", 0)]) == [seed.score(text, "webchat")]
+    finally:
+        await scorer.close()
