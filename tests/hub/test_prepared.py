@@ -188,3 +188,62 @@ def test_the_fast_datetime_binding_writes_what_sqlalchemy_writes(value: datetime
 def test_a_naive_datetime_is_refused_like_core_refuses_it() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         _sqlite_utc_text(datetime(2026, 3, 1))
+
+
+async def test_a_prepared_insert_of_many_rows_stores_what_core_stores(database_url: str) -> None:
+    from hub.storage.complaint_tables import ComplaintMessageScore
+
+    scores = ComplaintMessageScore.__table__
+    db = Database(database_url)
+    await upgrade(db)
+    try:
+        conversation_id = await _conversation(db)
+        customer_id = await db.run_read(
+            lambda conn: conn.execute(
+                select(conversations.c.customer_id).where(conversations.c.id == conversation_id)
+            ).scalar_one()
+        )
+        ids = await db.run_write(
+            lambda conn: [
+                conn.execute(insert(messages).returning(messages.c.id), _message(conversation_id, n, f"m{n}"))
+                .scalar_one()
+                for n in range(1, 5)
+            ]
+        )
+
+        def score(message_id: int, complaint: bool) -> dict[str, Any]:
+            return {
+                "message_id": message_id, "conversation_id": conversation_id, "customer_id": customer_id,
+                "channel": "webchat", "probability": 0.8125 if complaint else 0.0625, "detected": complaint,
+                "is_complaint": complaint, "category": "delivery" if complaint else None,
+                "severity": "high" if complaint else None, "cues": ["催促: 还没到"] if complaint else [],
+                "model_version": 3, "case_id": None, "received_at": AT,
+                "scored_at": AT.astimezone(timezone(timedelta(hours=8))),  # not UTC: stored as UTC
+            }
+
+        prepared = Prepared(insert(scores), tuple(score(0, True)))
+
+        def both(conn: Connection) -> None:
+            prepared.many(conn, [score(ids[0], True), score(ids[1], False)])
+            conn.execute(insert(scores), [score(ids[2], True), score(ids[3], False)])
+
+        await db.run_write(both)
+        async with db.read() as conn:
+            rows = [r._asdict() for r in (await conn.execute(select(scores).order_by(scores.c.message_id))).all()]
+        for row in rows:
+            row.pop("message_id")
+        assert rows[0] == rows[2] and rows[1] == rows[3]
+        assert rows[0]["scored_at"] == AT and rows[0]["cues"] == ["催促: 还没到"] and rows[1]["detected"] is False
+        if db.is_sqlite:
+            async with db.read() as conn:
+                raw = [
+                    tuple(r)
+                    for r in (
+                        await conn.exec_driver_sql(
+                            "SELECT detected, cues, received_at, scored_at FROM complaint_scores ORDER BY message_id"
+                        )
+                    ).all()
+                ]
+            assert raw[0] == raw[2] and raw[1] == raw[3]
+    finally:
+        await db.dispose()
