@@ -59,7 +59,8 @@ async def test_keyboard_and_tablet_layout(hub: TestClient, browser: Any, databas
     await ana.keyboard.type("马上为您催单。")
     await ana.keyboard.press("Control+Enter")
     await ana.locator(".msg.out", has_text="马上为您催单").wait_for()
-    assert await ana.input_value("#reply-text") == ""
+    # The live frame can show the reply before the send's answer clears the composer: wait for that.
+    await ana.wait_for_function("document.querySelector('#reply-text').value === ''")
 
     await ana.keyboard.press("Alt+n")
     await ana.locator(".composer.note-mode").wait_for()
