@@ -48,7 +48,6 @@ class AgentSocket:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
-
 # What the agent push acts on (on_event below); other events never wake it.
 PUSHED_EVENTS: EventTypes = (
     MessageReceived,
@@ -62,6 +61,7 @@ PUSHED_EVENTS: EventTypes = (
     PresenceChanged,
     CustomerChanged,
 )
+
 
 class AgentPush:
     """Keeps the sockets and turns bus events into frames for the agents who should see them."""

@@ -49,8 +49,7 @@ class ScoringProcess:
                         await self._call(proc, ("load", version, await self._pickled(version, detector)))
                         self._loaded = version
                     scores = await self._call(proc, ("score", version, items))
-                    if scores is None:  # it holds another detector after all: send this one next time
-                        self._loaded = None
+                    if scores is None:  # it holds another detector after all: a fresh child gets this one
                         raise ScoringProcessError("the scoring process did not hold the detector it was sent")
                     return list(scores)
                 except (ConnectionError, asyncio.IncompleteReadError, ScoringProcessError, TimeoutError) as exc:

@@ -28,7 +28,7 @@ from hub.storage.database import Database
 log = logging.getLogger(__name__)
 
 # Scoring is not on anyone's critical path: waiting this long after a customer message lets the messages
-# that follow share its read, its trip to the scoring thread and its commit.
+# that follow share its read, its trip to the scorer and its commit.
 SCORING_GATHER_S = 0.05
 
 CATCH_UP_BATCH = 200
@@ -230,7 +230,7 @@ class ComplaintService:
         return (await self.score_many([message_id])).get(message_id)
 
     async def score_many(self, message_ids: list[int]) -> dict[int, int | None]:
-        """Score stored customer messages with one read, one trip to the scoring thread and one write;
+        """Score stored customer messages with one read, one trip to the scorer and one write;
         returns, per message scored, the case it opened or joined (None: not a complaint)."""
         if len(message_ids) == 1:
             return await self._score_burst(message_ids)

@@ -54,6 +54,12 @@ class _Compiled:
         )
         self.has_results = any(p is not None for p in self.results)
 
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional values to bind for one parameter set, each through its processor."""
+        if self.defaults:
+            params = {**self.defaults, **params}
+        return [params[name] if process is None else process(params[name]) for name, process in self.binds]
+
 
 _recent_utc: list[tuple[datetime, str]] = []  # the last two datetimes bound (a write's `now` and its message's time)
 
@@ -106,13 +112,8 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             result = conn.execute(self.statement, dict(params))
             return list(result.all()) if result.returns_rows else []
-        compiled = self._sqlite
-        if compiled is None:
-            compiled = self._sqlite = _Compiled(self.statement, conn.dialect, self.column_keys)
-        if compiled.defaults:
-            params = {**compiled.defaults, **params}
-        values = [params[name] if process is None else process(params[name]) for name, process in compiled.binds]
-        fetched = _driver_connection(conn).execute(compiled.sql, values).fetchall()
+        compiled = self._compiled(conn)
+        fetched = _driver_connection(conn).execute(compiled.sql, compiled.values(params)).fetchall()
         if not compiled.has_results:
             return fetched
         processors = compiled.results
@@ -127,15 +128,14 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             conn.execute(self.statement, [dict(r) for r in rows])
             return
-        compiled = self._sqlite
-        if compiled is None:
-            compiled = self._sqlite = _Compiled(self.statement, conn.dialect, self.column_keys)
-        defaults, binds = compiled.defaults, compiled.binds
-        values = [
-            [params[name] if process is None else process(params[name]) for name, process in binds]
-            for params in (({**defaults, **r} if defaults else r) for r in rows)
-        ]
-        _driver_connection(conn).executemany(compiled.sql, values)
+        compiled = self._compiled(conn)
+        _driver_connection(conn).executemany(compiled.sql, [compiled.values(r) for r in rows])
+
+    def _compiled(self, conn: Connection) -> _Compiled:
+        """This statement compiled for SQLite, once."""
+        if self._sqlite is None:
+            self._sqlite = _Compiled(self.statement, conn.dialect, self.column_keys)
+        return self._sqlite
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any] | None:
         """The first row, or None."""
