@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,14 +53,27 @@ CHECKPOINT_INTERVAL_S = 1.0
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; NORMAL sync is safe with WAL and far faster.
     cursor = dbapi_connection.cursor()
-    # First: switching a new file to WAL takes a lock another process starting at the same moment may hold.
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # The file mapped, so a page read costs no system call (the OS's page cache is shared by all).
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    # Switching a new file to WAL needs the file to itself, and SQLite answers "locked" at once rather
+    # than through busy_timeout while another process starting at the same moment has it open: retry.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # only ever on a brand-new file, at start
 
 
 def _writer_connect(dbapi_connection: Any, record: Any) -> None:
