@@ -47,7 +47,20 @@ MMAP_BYTES = 256 * 1024 * 1024
 # one each (a commit's WAL writes cost more than a message's statements). A lone write never waits.
 GATHER_S = 0.002
 GATHER_WHEN_APART_S = 0.005
-CHECKPOINT_INTERVAL_S = 1.0
+# Checkpoints often, so each has little to copy: a checkpoint ends with an fsync of the database file, and
+# a commit that lands during that fsync waits for it (1 s apart, at 1,000 messages/s, that was a 25-45 ms
+# stall every second; 0.25 s apart, none over ~13 ms).
+CHECKPOINT_INTERVAL_S = 0.25
+# SQLite starts the WAL over only when a write transaction begins with every frame already copied: after
+# any pause in writing longer than a checkpoint, by itself. Under writes that never pause, the WAL would
+# grow without end (and every page lookup searches a longer WAL index), so past this many frames (~512 MB)
+# the writer copies the last frames itself between two batches. That ends with an fsync the queued writes
+# wait out (30-60 ms on this project's 2-core VM), hence a bound far above what a pause resets (at a
+# steady 1,000 messages/s, one restart every ~20 s; at 128 MB, every ~5 s put the stall in the p99). The file
+# keeps its size after a restart (up to the limit below) and is written over from its start: appending to
+# a fresh file costs the filesystem allocations that make every fsync slower.
+WAL_RESTART_FRAMES = 131_072
+WAL_SIZE_LIMIT_BYTES = 640 * 1024 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -85,6 +98,8 @@ def _writer_connect(dbapi_connection: Any, record: Any) -> None:
     # A page cache that holds the hot index pages: past a few 10,000 messages the default 2 MB does not,
     # and each insert into the external-id index (scattered keys) would read its page back.
     dbapi_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    # After a restart, a WAL file larger than this is cut back to it; smaller ones are reused as they are.
+    dbapi_connection.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
 
 
 def _reader_connect(dbapi_connection: Any, record: Any) -> None:
@@ -135,6 +150,7 @@ class Database:
         self._checkpointer: asyncio.Task[None] | None = None
         self._wrote_since_checkpoint = False
         self._checkpoint_conn: Any = None
+        self._wal_restart_wanted = False
         self._writer_conn: Connection | None = None
         self._last_light_at = float("-inf")
         self._gathering = False
@@ -189,6 +205,9 @@ class Database:
             if not queue:
                 self._queued.clear()
                 await self._queued.wait()
+            if self._wal_restart_wanted:
+                self._wal_restart_wanted = False
+                await self._restart_wal(loop)
             if self._gathering and queue[0].light and len(queue) < INLINE_MAX_BATCH:
                 self._gathering = False
                 await asyncio.sleep(GATHER_S)
@@ -284,15 +303,34 @@ class Database:
                     continue
                 self._wrote_since_checkpoint = False
                 try:
-                    await loop.run_in_executor(pool, self._checkpoint)
+                    frames = await loop.run_in_executor(pool, self._checkpoint)
+                    if frames >= WAL_RESTART_FRAMES:
+                        self._wal_restart_wanted = True
                 except Exception:
                     log.exception("SQLite checkpoint failed; retrying in %s s", CHECKPOINT_INTERVAL_S)
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> int:
+        """Copy what the WAL holds into the database file; returns the WAL's length in frames."""
         # PASSIVE never waits for the writer or readers; what it cannot copy now, the next one does.
         if self._checkpoint_conn is None:
             self._checkpoint_conn = sqlite3.connect(str(self.url.database), timeout=0, check_same_thread=False)
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        _busy, frames, _copied = self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames)
+
+    async def _restart_wal(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Between two batches, copy the last few frames on the writer connection itself, so the next write
+        transaction begins with the whole WAL copied and SQLite starts the WAL over (one fsync, on the
+        writer thread: the loop keeps serving sockets while the queued writes wait)."""
+
+        def checkpoint_here() -> None:
+            raw = self._writer_connection().connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        try:
+            await loop.run_in_executor(self._thread, checkpoint_here)
+        except Exception:  # the next checkpoint asks again
+            log.exception("SQLite WAL restart checkpoint failed")
 
     async def run_read(self, fn: Callable[[Connection], T]) -> T:
         """Run a short read (a few indexed lookups) and return its result.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import struct
 import time
 from pathlib import Path
 
@@ -154,3 +155,36 @@ async def test_writes_arriving_close_together_share_a_commit_and_a_lone_write_do
         assert len(commits) <= 20, f"{len(commits)} commits for 40 writes arriving 0.5 ms apart"
     finally:
         await db.dispose()
+
+
+async def test_the_wal_starts_over_under_writes_that_never_pause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small figures for a test: a checkpoint every 20 ms, the WAL started over past 64 frames.
+    monkeypatch.setattr(database_module, "CHECKPOINT_INTERVAL_S", 0.02)
+    monkeypatch.setattr(database_module, "WAL_RESTART_FRAMES", 64)
+    db = await _fresh(tmp_path)
+    wal = tmp_path / "kefu.db-wal"
+    seen: list[int] = []
+    try:
+        body = "x" * 3000  # about a page a row: the WAL grows by a frame or more per write
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            # Writers that never pause for a whole checkpoint, as a busy chat keeps the hub.
+            await asyncio.gather(*(db.run_write(_insert(body), light=True) for _ in range(8)))
+            seen.append(_wal_frames(wal))
+        grew_to = max(seen)
+        assert grew_to >= 64, "the test wrote too little to need a restart"
+        assert any(later < earlier for earlier, later in zip(seen, seen[1:], strict=False)), (
+            f"the WAL only grew: {seen[0]} -> {seen[-1]} frames"
+        )
+        assert seen[-1] < 64 * 4, f"the WAL ended at {seen[-1]} frames"
+    finally:
+        await db.dispose()
+
+
+def _wal_frames(wal: Path) -> int:
+    """Frames in the WAL now, as SQLite's shared WAL index records them (mxFrame in its header), read
+    without a connection of our own (which could itself checkpoint or hold a read lock)."""
+    header = wal.with_name("kefu.db-shm").read_bytes()[:48]
+    return int(struct.unpack_from("=I", header, 16)[0])
