@@ -51,7 +51,7 @@ from hub.events import (
     MessageReceived,
 )
 from hub.queries import message_view
-from hub.snapshots import WriteSnapshots
+from hub.snapshots import InboundFields, RecentInbound, WriteSnapshots
 from hub.storage.database import Database
 from hub.storage.prepared import Prepared
 from hub.storage.tables import (
@@ -225,6 +225,8 @@ class Actions:
     ) -> None:
         self.db = db
         self.snapshots = snapshots or WriteSnapshots()
+        # Customer messages just stored, for complaint scoring right after (it then reads none back).
+        self.recent_inbound = RecentInbound()
         self.bus = bus
         self.settings = settings
         self.attachments = attachments
@@ -356,6 +358,9 @@ class Actions:
             return outcome
         change, conversation_id, customer_id, message_id, seq, changed, row, audience = outcome
         self.snapshots.put(message_view({**row, "id": message_id}), audience)
+        self.recent_inbound.put(
+            InboundFields(message_id, msg.text, msg.channel, conversation_id, customer_id, row["created_at"])
+        )
         received = MessageReceived(message_id, conversation_id, customer_id, new_conversation=change == "opened")
         await self._publish([received, *changed])
         return DeliverResult(message_id, conversation_id, customer_id, seq=seq)

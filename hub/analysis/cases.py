@@ -241,13 +241,13 @@ def record_score_tx(conn: Connection, message_id: int, verdict: Verdict, model_v
     return out
 
 
-_INSERT_SCORE = Prepared(
-    insert(scores),
-    (
-        "message_id", "conversation_id", "customer_id", "channel", "probability", "detected", "is_complaint",
-        "category", "severity", "cues", "model_version", "case_id", "received_at", "scored_at",
-    ),
+_SCORE_COLUMNS = (
+    "message_id", "conversation_id", "customer_id", "channel", "probability", "detected", "is_complaint",
+    "category", "severity", "cues", "model_version", "case_id", "received_at", "scored_at",
 )
+_INSERT_SCORE = Prepared(insert(scores), _SCORE_COLUMNS)
+# SQLite skips a message scored already by itself, so a burst needs no duplicate check first.
+_INSERT_SCORE_IF_NEW = Prepared(insert(scores).prefix_with("OR IGNORE", dialect="sqlite"), _SCORE_COLUMNS)
 
 
 def _score_row(msg: Any, verdict: Verdict, model_version: int, case_id: int | None, now: datetime) -> dict[str, Any]:
@@ -272,20 +272,25 @@ def _score_row(msg: Any, verdict: Verdict, model_version: int, case_id: int | No
 def record_scores_tx(
     conn: Connection, verdicts: list[tuple[Any, Verdict]], model_version: int, now: datetime
 ) -> list[Outcome]:
-    """Store a burst of scores: one duplicate check and one insert in all; each complaint (rare) takes
-    record_score_tx's path.
+    """Store a burst of scores in one insert (messages scored already are skipped: by SQLite's insert
+    itself, elsewhere by one check first); each complaint (rare) takes record_score_tx's path.
 
-    Each verdict comes with the message row scoring read (inbound_query_many): it is not read again. A
-    message erased since then fails the insert on its foreign key, and the caller scores one by one.
+    Each verdict comes with the message fields scoring had (just written, or read by inbound_query_many):
+    they are not read again. A message erased since then fails the insert on its foreign key, and the
+    caller scores one by one.
     """
-    ids = [msg.id for msg, _ in verdicts]
-    done = set(conn.execute(select(scores.c.message_id).where(scores.c.message_id.in_(ids))).scalars())
+    if conn.dialect.name == "sqlite":
+        insert_rows, done = _INSERT_SCORE_IF_NEW, set()
+    else:
+        ids = [msg.id for msg, _ in verdicts]
+        insert_rows = _INSERT_SCORE
+        done = set(conn.execute(select(scores.c.message_id).where(scores.c.message_id.in_(ids))).scalars())
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     for msg, verdict in verdicts:
         if msg.id in done or verdict.is_complaint:
             if rows:  # keep the order: what came before is stored before a case opens
-                _INSERT_SCORE.many(conn, rows)
+                insert_rows.many(conn, rows)
                 rows = []
             outcomes.append(record_score_tx(conn, msg.id, verdict, model_version, now))
             done.add(msg.id)
@@ -294,7 +299,7 @@ def record_scores_tx(
         done.add(msg.id)
         outcomes.append(Outcome(data={"case_id": None}))
     if rows:
-        _INSERT_SCORE.many(conn, rows)
+        insert_rows.many(conn, rows)
     return outcomes
 
 

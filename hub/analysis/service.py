@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from aiohttp import web
@@ -255,8 +256,14 @@ class ComplaintService:
         prior_days = timedelta(days=self.settings.prior_contact_days)
         convs = reports.conversations.c
 
+        # The messages this process just stored are at hand; others (another process's, a catch-up) are read.
+        recent, missing = self.actions.recent_inbound.take(message_ids)
+
         def read(conn: Connection) -> list[tuple[Any, int]]:
-            msgs = conn.execute(writes.inbound_query_many(message_ids)).all()
+            msgs: list[Any] = list(recent)
+            if missing:
+                msgs.extend(conn.execute(writes.inbound_query_many(missing)).all())
+                msgs.sort(key=attrgetter("id"))
             if not msgs:
                 return []
             # Each customer's conversations in the burst's window, once; each message counts its own.
