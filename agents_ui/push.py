@@ -41,11 +41,8 @@ class AgentSocket:
         self.agent_id = agent_id
         self.role = role
         self.watching: set[int] = set()
-
-    @property
-    def sees_everything(self) -> bool:
-        """Supervisors and admins get every conversation's messages."""
-        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+        # Supervisors and admins get every conversation's messages (asked once per socket per message).
+        self.sees_everything = role in (Role.SUPERVISOR, Role.ADMIN)
 
 
 # What the agent push acts on (on_event below); other events never wake it.
