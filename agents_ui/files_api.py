@@ -13,7 +13,7 @@ from agents_ui.security import public, requires
 from channels.base import Attachment
 from hub.attachments import AttachmentStore
 from hub.domain import DomainError, NotFound
-from hub.files import INLINE, MAX_FILES, check_upload, file_links, max_bytes_from_env, signed
+from hub.files import INLINE, MAX_FILES, check_upload, file_links, max_bytes_from_env, read_part_limited, signed
 from hub.http import path_int
 from hub.keys import ACTIONS, DATABASE, SETTINGS
 from hub.storage.tables import Message
@@ -45,14 +45,14 @@ async def read_reply_form(request: web.Request, max_text: int) -> tuple[str, lis
         if not isinstance(part, BodyPartReader):
             raise DomainError("nested multipart bodies are not accepted", code="bad_form")
         if part.name == "text":
-            raw = await _read_limited(part, max_text * 4 + 1)
+            raw = await read_part_limited(part, max_text * 4 + 1)
             if len(raw) > max_text * 4:
                 raise DomainError(f"'text' is longer than {max_text} characters", code="too_long")
             text = raw.decode("utf-8", errors="replace")
         elif part.name == "file":
             if len(files) >= MAX_FILES:
                 raise DomainError(f"at most {MAX_FILES} files per reply", code="too_many_files")
-            data = await _read_limited(part, max_bytes + 1)
+            data = await read_part_limited(part, max_bytes + 1)
             # Browsers send the name as UTF-8 with " as %22; aiohttp's client percent-encodes it all.
             name = unquote(part.filename or "")
             checked = check_upload(name, part.headers.get("Content-Type", ""), data, max_bytes)
@@ -60,18 +60,6 @@ async def read_reply_form(request: web.Request, max_text: int) -> tuple[str, lis
         else:
             raise DomainError(f"unknown form field {part.name!r}; send text and file", code="unknown_field")
     return text, files
-
-
-async def _read_limited(part: BodyPartReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit:
-        chunk = await part.read_chunk(64 * 1024)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)[:limit]
 
 
 def _file_response(data: bytes, content_type: str, name: str) -> web.Response:

@@ -22,6 +22,7 @@ from hub.attachments import AttachmentStore
 from hub.config import Settings
 from hub.customers.service import install as install_customers
 from hub.events import DeliveryChanged, Event, MessageQueued, MessageReceived, Typing
+from hub.files import customer_file_acceptor, max_bytes_from_env
 from hub.http import error_middleware
 from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
 from hub.merge import CustomerMerge
@@ -129,9 +130,11 @@ def create_app(
             max_text=settings.webchat_max_text,
             max_frame=settings.webchat_max_frame,
             allowed_origins=settings.webchat_allowed_origins,
+            max_upload=max_bytes_from_env(),
         ),
         WebchatDirectory(queries, bus),
     )
+    webchat.accept_file = customer_file_acceptor(settings.data_dir, webchat.config.max_upload)
     channels: dict[str, Channel] = {webchat.kind: webchat}
     for channel in extra_channels:
         channels[channel.kind] = channel

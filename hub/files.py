@@ -13,10 +13,12 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
+
+from aiohttp import BodyPartReader
 
 from channels.base import Attachment, OutboundMessage
 from hub.attachments import AttachmentStore, safe_filename
@@ -94,6 +96,19 @@ def check_upload(filename: str, content_type: str, data: bytes, max_bytes: int) 
         except UnicodeDecodeError as exc:
             raise DomainError(f"{name} is not UTF-8 text", code="file_type_mismatch", status=415) from exc
     return Attachment(name, kind, len(data), data=data)
+
+
+async def read_part_limited(part: BodyPartReader, limit: int) -> bytes:
+    """A multipart part's bytes, reading no more than `limit` (so a huge upload is refused, not buffered)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await part.read_chunk(64 * 1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit]
 
 
 class FileLinks:
@@ -183,3 +198,14 @@ async def prepare_outbound(
             url = None
         prepared.append(replace(attachment, data=data, url=url))
     return replace(message, attachments=tuple(prepared))
+
+
+def customer_file_acceptor(data_dir: Path, max_bytes: int) -> Callable[[str, str, bytes], Awaitable[Attachment]]:
+    """What the web chat calls with a customer's file: the same checks as an agent's file (type by name
+    and by content, size), and a signed link so the customer's own tabs can show it."""
+
+    async def accept(filename: str, content_type: str, data: bytes) -> Attachment:
+        checked = check_upload(filename, content_type, data, max_bytes)
+        return signed(checked, await file_links(data_dir))
+
+    return accept

@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+from urllib.parse import unquote
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from channels.base import (
+    Attachment,
     Capabilities,
     DeliveryStatus,
     HubPort,
@@ -20,17 +22,23 @@ from channels.base import (
     SendResult,
 )
 from channels.webchat.protocol import (
+    UPLOAD_FIELDS,
     FrameError,
     Hello,
+    Identity,
     Ping,
     SendText,
     TypingFrame,
+    ack_frame,
     customer_view,
     parse_frame,
+    parse_upload_fields,
     user_address,
     verify_identity,
     visitor_address,
 )
+from hub.domain import DomainError
+from hub.files import read_part_limited
 from hub.wire import dumps
 
 log = logging.getLogger(__name__)
@@ -58,6 +66,7 @@ class WebchatConfig:
     max_text: int = 4000
     max_frame: int = 64 * 1024
     allowed_origins: tuple[str, ...] = ()
+    max_upload: int = 10 * 1024 * 1024  # a file from the widget (KEFU_ATTACHMENT_MAX_BYTES)
 
 
 class _Visitor:
@@ -83,11 +92,14 @@ class WebchatChannel:
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         # Set by the hub's routing: the visitor's place in line (a "queue" frame) right after hello.
         self.queue_status: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None
+        # Set by the hub: checks a customer's file (name, content type, bytes) and gives it a signed link.
+        self.accept_file: Callable[[str, str, bytes], Awaitable[Attachment]] | None = None
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
-        """The widget script, the demo page and the websocket."""
+        """The widget script, the demo page, the websocket and the file upload."""
         return [
             web.get("/webchat/ws", self._socket),
+            web.post("/webchat/upload", self._upload),
             web.get("/webchat/widget.js", self._widget),
             web.get("/demo", self._demo),
         ]
@@ -185,7 +197,8 @@ class WebchatChannel:
 
     async def _on_text(self, visitor: _Visitor, raw: str) -> None:
         ws = visitor.ws
-        if len(raw.encode()) > self.config.max_frame:
+        # UTF-8 takes at most 4 bytes a character: most frames are measured without encoding them.
+        if len(raw) * 4 > self.config.max_frame and len(raw.encode()) > self.config.max_frame:
             await ws.send_json(
                 {"type": "error", "code": "frame_too_large",
                  "message": f"frames are limited to {self.config.max_frame} bytes"}
@@ -210,21 +223,9 @@ class WebchatChannel:
         if visitor.address is not None:
             raise FrameError("already_hello", "this socket already said hello")
         token = hello.token
-        if hello.identity is not None:
-            if not self.config.identity_secret:
-                raise FrameError("identity_not_configured", "identity verification is not set up on this Kefu")
-            if not verify_identity(self.config.identity_secret, hello.identity):
-                raise FrameError("identity_rejected", "identity.user_hash does not match")
-            address = user_address(hello.identity.user_id)
-            verified = [("user", hello.identity.user_id)]
-            if hello.identity.email:
-                verified.append(("email", hello.identity.email))
-            visitor.verified = tuple(verified)
-            visitor.name = hello.identity.name
-        else:
-            if token is None:
-                token = secrets.token_urlsafe(24)
-            address = visitor_address(token)
+        if token is None and hello.identity is None:
+            token = secrets.token_urlsafe(24)
+        address, visitor.verified, visitor.name = self._who(token, hello.identity)
         visitor.address = address
         self._sockets[address].add(visitor.ws)
         history = await self.directory.history(address, hello.cursor)
@@ -246,6 +247,106 @@ class WebchatChannel:
             if status is not None:
                 await visitor.ws.send_json(status)
 
+    def _who(
+        self, token: str | None, identity: Identity | None
+    ) -> tuple[str, tuple[tuple[str, str], ...], str | None]:
+        """The visitor's address, verified addresses and name, from a token or a signed identity."""
+        if identity is None:
+            assert token is not None
+            return visitor_address(token), (), None
+        if not self.config.identity_secret:
+            raise FrameError("identity_not_configured", "identity verification is not set up on this Kefu")
+        if not verify_identity(self.config.identity_secret, identity):
+            raise FrameError("identity_rejected", "identity.user_hash does not match")
+        verified = [("user", identity.user_id)]
+        if identity.email:
+            verified.append(("email", identity.email))
+        return user_address(identity.user_id), tuple(verified), identity.name
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """A customer's file (one multipart POST, from the widget's page): stored as a message, like a send
+        frame with the same client_id would be, and shown in the visitor's open tabs."""
+        assert self._hub is not None
+        origin = request.headers.get("Origin")
+        allow = origin if self.config.allowed_origins and origin else "*"
+        cors = {"Access-Control-Allow-Origin": allow, "Vary": "Origin"}
+
+        def refused(status: int, code: str, message: str) -> web.Response:
+            return web.json_response({"error": code, "message": message}, status=status, headers=cors)
+
+        if not self._origin_allowed(request):
+            return refused(403, "origin_not_allowed", "this site may not embed the chat")
+        if self.accept_file is None:
+            return refused(503, "uploads_off", "this Kefu does not take files from the chat")
+        try:
+            fields, upload = await self._read_upload(request)
+            form = parse_upload_fields(fields, max_text=self.config.max_text)
+            if upload is None:
+                raise FrameError("missing_file", "send one file in the 'file' field", form.client_id)
+            address, verified, name = self._who(form.token, form.identity)
+            attachment = await self.accept_file(*upload)
+        except FrameError as exc:
+            return refused(400, exc.code, exc.message)
+        except DomainError as exc:
+            return refused(exc.status, exc.code, exc.message)
+        result = await self._hub.deliver(
+            InboundMessage(
+                channel=self.kind,
+                external_id=f"{address}:{form.client_id}",
+                sender=address,
+                sender_name=name,
+                text=form.text,
+                attachments=(attachment,),
+                verified_addresses=verified,
+                metadata={"client_id": form.client_id},
+            )
+        )
+        view = customer_view(
+            {
+                "id": result.message_id,
+                "conversation_id": result.conversation_id,
+                "seq": result.seq,
+                "author": "customer",
+                "text": form.text,
+                "attachments": [
+                    {"filename": attachment.filename, "content_type": attachment.content_type,
+                     "size": attachment.size, "url": attachment.url}
+                ],
+                "created_at": None,
+                "meta": {"client_id": form.client_id},
+            }
+        )
+        if not result.duplicate:
+            await self._push(address, view)  # every open tab of this visitor shows it
+        ack = ack_frame(form.client_id, result.message_id, result.conversation_id, result.seq, result.duplicate)
+        return web.json_response({**ack, "message": view}, headers=cors, dumps=dumps)
+
+    async def _read_upload(self, request: web.Request) -> tuple[dict[str, str], tuple[str, str, bytes] | None]:
+        """The form's text fields and its one file (name, content type, bytes); never reads past the limits."""
+        try:
+            reader = await request.multipart()
+        except (AssertionError, ValueError, KeyError) as exc:
+            raise FrameError("bad_form", f"send multipart/form-data ({exc})") from exc
+        fields: dict[str, str] = {}
+        upload: tuple[str, str, bytes] | None = None
+        while True:
+            part = await reader.next()
+            if part is None:
+                return fields, upload
+            if not isinstance(part, BodyPartReader):
+                raise FrameError("bad_form", "nested multipart bodies are not accepted")
+            if part.name == "file":
+                if upload is not None:
+                    raise FrameError("too_many_files", "send one file per message")
+                data = await read_part_limited(part, self.config.max_upload + 1)
+                # Browsers send the name as UTF-8 with " as %22; aiohttp's client percent-encodes it all.
+                upload = (unquote(part.filename or ""), part.headers.get("Content-Type", ""), data)
+            elif part.name in UPLOAD_FIELDS:
+                raw = await read_part_limited(part, self.config.max_text * 4 + 1)
+                fields[part.name] = raw.decode("utf-8", errors="replace")
+            else:
+                raise FrameError("unknown_field", f"unknown form field {part.name!r}")
+
     async def _message(self, visitor: _Visitor, frame: SendText) -> None:
         assert visitor.address is not None and self._hub is not None
         inbound = InboundMessage(
@@ -259,16 +360,7 @@ class WebchatChannel:
         )
         result = await self._hub.deliver(inbound)
         await visitor.ws.send_str(
-            dumps(
-                {
-                    "type": "ack",
-                    "client_id": frame.client_id,
-                    "message_id": result.message_id,
-                    "conversation_id": result.conversation_id,
-                    "seq": result.seq,
-                    "duplicate": result.duplicate,
-                }
-            )
+            dumps(ack_frame(frame.client_id, result.message_id, result.conversation_id, result.seq, result.duplicate))
         )
         if not result.duplicate and len(self._sockets.get(visitor.address, ())) > 1:
             # The visitor's other open tabs show what was sent from this one.

@@ -73,6 +73,19 @@ class Ping:
 ClientFrame = Hello | SendText | TypingFrame | Ping
 
 
+@dataclass(frozen=True, slots=True)
+class UploadFields:
+    """The form fields that come with a customer's file: who sends it, its message id, a caption."""
+
+    client_id: str
+    text: str
+    token: str | None
+    identity: Identity | None
+
+
+UPLOAD_FIELDS = frozenset({"client_id", "text", "token", "user_id", "user_hash", "email", "name"})
+
+
 def parse_frame(raw: str, *, max_text: int) -> ClientFrame:
     """Parse one client text frame or raise FrameError with a reason."""
     try:
@@ -145,6 +158,24 @@ def _message(data: dict[str, Any], max_text: int) -> SendText:
     return SendText(client_id=client_id, text=text)
 
 
+def parse_upload_fields(fields: dict[str, str], *, max_text: int) -> UploadFields:
+    """Check a file upload's form fields as the hello and message frames are checked; raise FrameError."""
+    unknown = set(fields) - UPLOAD_FIELDS
+    if unknown:
+        raise FrameError("unknown_field", f"unknown form fields: {', '.join(sorted(unknown))}")
+    client_id = fields.get("client_id")
+    if client_id is None or not CLIENT_ID.match(client_id):
+        raise FrameError("invalid_client_id", "client_id must be 1-64 letters, digits, - _ : .")
+    text = fields.get("text", "").strip()
+    if len(text) > max_text:
+        raise FrameError("text_too_long", f"text is longer than {max_text} characters", client_id)
+    identity_fields = {k: fields[k] for k in ("user_id", "user_hash", "email", "name") if k in fields}
+    hello = _hello({"token": fields.get("token"), "identity": identity_fields or None})
+    if hello.token is None and hello.identity is None:
+        raise FrameError("missing_visitor", "send the token Kefu gave the widget, or a signed identity", client_id)
+    return UploadFields(client_id, text, hello.token, hello.identity)
+
+
 def identity_payload(user_id: str, email: str | None) -> bytes:
     """What the customer's server signs: the user id, and the email when one is given."""
     return (user_id if email is None else f"{user_id}|{email}").encode()
@@ -193,6 +224,20 @@ def customer_view(message: dict[str, Any]) -> dict[str, Any]:
         ],
         "created_at": message["created_at"],
         "client_id": (message.get("meta") or {}).get("client_id"),
+    }
+
+
+def ack_frame(
+    client_id: str, message_id: int, conversation_id: int, seq: int | None, duplicate: bool
+) -> dict[str, Any]:
+    """The answer to a customer message once it is stored (committed)."""
+    return {
+        "type": "ack",
+        "client_id": client_id,
+        "message_id": message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "duplicate": duplicate,
     }
 
 

@@ -1,6 +1,6 @@
 """In Chromium: an agent sends files from the composer (file picker, pasted screenshot, dropped file) and
-the customer sees them in the web chat; a supervisor monitoring the conversation on the wallboard sees
-every message arrive without reloading."""
+the customer sees them in the web chat, then sends a photo back from the widget; a supervisor monitoring
+the conversation on the wallboard sees every message arrive without reloading."""
 
 from __future__ import annotations
 
@@ -99,7 +99,16 @@ async def test_files_reach_the_web_chat_and_the_monitor_is_live(
     assert pdf is not None
     fetched = await customer.request.get(pdf)
     assert fetched.status == 200 and await fetched.body() == PDF
+
+    # The customer answers with a photo of their own, through the widget's paperclip.
+    await chat.locator("input[type=file]").set_input_files(
+        files=[{"name": "包裹.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    mine = chat.locator(".m.me:not(.pending) a.file img")
+    await mine.wait_for()
     await customer.screenshot(path=str(SHOTS / "webchat-attachments.png"))
+    await agent.locator(".msg.in a.attachment img").wait_for()
+    await monitor.locator(".msg.in a.attachment", has_text="包裹.png").wait_for()
 
     # The supervisor's monitor followed along: the reply with its files, then the customer's answer.
     await monitor.locator(".msg.out", has_text="发票和截图都在这里").wait_for()

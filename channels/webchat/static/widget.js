@@ -11,8 +11,8 @@
   var settings = window.KefuSettings || {};
   var zh = /^zh/i.test(settings.locale || navigator.language || "");
   var t = zh
-    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章" }
-    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles" };
+    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章", attach: "发送文件", uploadFailed: "文件发送失败，请重试" }
+    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles", attach: "Send a file", uploadFailed: "The file could not be sent; try again" };
   // Place in line and typical wait ("queue" frames from routing); {n} and {m} are filled in.
   var tq = zh
     ? { place: "您在队列中排第 {n} 位", wait: "通常等待约 {m} 分钟", soon: "通常不到一分钟", opens: "我们将于 {t} 恢复服务" }
@@ -29,6 +29,7 @@
   var saved = load();
   saved.pending = saved.pending || [];
   var messages = [];
+  var uploads = [];  // files on their way (not kept across reloads: the page no longer has the file)
   var seen = {};
   var socket = null;
   var ready = false;
@@ -56,6 +57,7 @@
     'form{display:flex;border-top:1px solid #e3e6ea}' +
     'textarea{flex:1;border:none;padding:10px;resize:none;font:inherit;height:44px;outline:none}' +
     'form button{border:none;background:none;color:#1f6feb;font-weight:600;padding:0 14px;cursor:pointer;font:inherit}' +
+    'form .attach{padding:0 2px 0 10px;color:#6b7480;display:flex;align-items:center}' +
     '.err{color:#cf222e;font-size:12px;padding:2px 12px}' +
     '.sugg{padding:6px 12px;border-top:1px solid #e3e6ea;font-size:13px;background:#fff}' +
     '.sugg[hidden]{display:none}' +
@@ -74,14 +76,18 @@
     '<div class="queue" hidden aria-live="polite"></div>' +
     '<div class="typing"></div><div class="err" role="alert"></div>' +
     '<div class="sugg" hidden aria-live="polite"></div>' +
-    '<form><textarea name="text" aria-label="message"></textarea><button type="submit"></button></form>' +
+    '<form><button type="button" class="attach"><svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M16 6v10a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10a1 1 0 0 1-2 0V7"/></svg></button><input type="file" hidden accept="image/png,image/jpeg,image/gif,image/webp,.pdf,.txt,.log,.csv,.zip,.docx,.xlsx,.pptx">' +
+    '<textarea name="text" aria-label="message"></textarea><button type="submit"></button></form>' +
     '</section></div>';
 
   var q = function (s) { return root.querySelector(s); };
   var panel = q(".panel"), log = q(".log"), form = q("form"), input = q("textarea"), statusEl = q(".status");
   q(".title").textContent = settings.title || t.title;
   input.placeholder = t.placeholder;
-  q("form button").textContent = t.send;
+  q("form button[type=submit]").textContent = t.send;
+  var attach = q(".attach"), fileInput = q("input[type=file]");
+  attach.title = t.attach;
+  attach.setAttribute("aria-label", t.attach);
 
   function setStatus(online) {
     statusEl.textContent = online ? "" : t.offline;
@@ -94,6 +100,7 @@
     }
     messages.forEach(addBubble);
     saved.pending.forEach(function (p) { addBubble({ author: "customer", text: p.text, pending: true, client_id: p.client_id }); });
+    uploads.forEach(function (u) { addBubble({ author: "customer", text: "\u2191 " + u.name, pending: true }); });
     log.scrollTop = log.scrollHeight;
   }
 
@@ -114,6 +121,7 @@
         var img = document.createElement("img");
         img.src = link.href;
         img.alt = a.filename || "";
+        img.onload = function () { log.scrollTop = log.scrollHeight; };  // its height is known only now
         link.appendChild(img);
       } else {
         link.textContent = "\u2193 " + (a.filename || "file");
@@ -190,6 +198,41 @@
       socket.send(JSON.stringify({ type: "message", client_id: p.client_id, text: p.text }));
     });
   }
+
+  // A file goes over HTTP (docs/webchat-protocol.md, "Sending a file"); its answer is the stored message.
+  function sendFile(file) {
+    if (!window.fetch || !window.FormData || (!saved.token && !settings.identity)) {
+      q(".err").textContent = t.uploadFailed;
+      return;
+    }
+    var form = new FormData(), upload = { name: file.name };
+    var who = settings.identity || { token: saved.token };
+    Object.keys(who).forEach(function (k) { if (typeof who[k] === "string") form.append(k, who[k]); });
+    form.append("client_id", newId());
+    form.append("file", file, file.name);
+    uploads.push(upload);
+    q(".err").textContent = "";
+    render();
+    function done(message, error) {
+      uploads = uploads.filter(function (u) { return u !== upload; });
+      if (message) accept(message);
+      if (error) q(".err").textContent = error;
+      render();
+    }
+    fetch(new URL("/webchat/upload", base).href, { method: "POST", body: form })
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (r.ok) done(body.message); else done(null, body.message || t.uploadFailed);
+        });
+      })
+      .catch(function () { done(null, t.uploadFailed); });
+  }
+  attach.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (file) sendFile(file);
+  });
 
   function connect() {
     var url = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/webchat/ws";
