@@ -49,6 +49,9 @@ async def test_customer_and_agent_talk_live_and_history_survives(hub: TestClient
 
     reply = await next_frame(customer, "message")
     assert reply["text"] == "马上为您查询。" and reply["author"] == "agent" and reply["seq"] == 2
+    # The reply reaches the tab before its status is written; the agent is told once it is.
+    receipt = await next_frame(agent_ws, "delivery")
+    assert receipt["message_id"] == sent["message"]["id"] and receipt["status"] == "delivered"
 
     status, detail = await agent.get(f"/api/conversations/{conversation_id}")
     delivered = [m for m in detail["messages"] if m["direction"] == "out"]
