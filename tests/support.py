@@ -14,6 +14,7 @@ from hub.actions import Actions
 from hub.domain import Role
 from hub.keys import ACTIONS
 from hub.passwords import hash_password
+from hub.queries import Queries
 
 PG_ADMIN_URL = os.environ.get("KEFU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery"
@@ -103,3 +104,18 @@ async def no_frame(ws: ClientWebSocketResponse, type_: str, wait: float = 0.3) -
     except TimeoutError:
         return
     raise AssertionError(f"unexpected {type_} frame: {frame}")
+
+
+async def wait_for_delivery_status(
+    queries: Queries, message_id: int, status: str, timeout: float = 5.0
+) -> dict[str, Any]:
+    """The message once its delivery status is `status` (channels report it after the send returns)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        message = await queries.message(message_id)
+        assert message is not None
+        if message["delivery_status"] == status:
+            return message
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"message {message_id} stayed {message['delivery_status']}: {message}")
+        await asyncio.sleep(0.02)

@@ -1,1 +1,1 @@
-"""SMS and WhatsApp through Twilio (adapter.py, config.py; pure parsing in parse.py, segments.py): see docs/channels-sms.md."""
+"""SMS and WhatsApp through Twilio (adapter.py, config.py; pure parsing in parse.py): see docs/channels-sms.md."""

@@ -10,7 +10,6 @@ from typing import ClassVar, Self, cast
 from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.base import values
-from twilio.http import AsyncHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -18,6 +17,7 @@ from channels.base import Capabilities, DeliveryStatus, HubPort, OutboundMessage
 from channels.render import render_for
 from channels.sms.config import TwilioConfig, TwilioConfigError
 from channels.sms.http import TwilioHttpClient
+from channels.sms.media import fetch_media
 from channels.sms.outcome import PROVIDER_ERRORS, failure
 from channels.sms.parse import (
     MAX_MEDIA,
@@ -60,7 +60,7 @@ class TwilioChannel:
         self,
         config: TwilioConfig,
         *,
-        http_client: AsyncHttpClient | None = None,
+        http_client: TwilioHttpClient | None = None,
         part_retry_delays: Sequence[float] = (0.5, 2.0),
     ) -> None:
         if config.kind != self.kind:
@@ -68,7 +68,7 @@ class TwilioChannel:
         self.config = config
         self._validator = RequestValidator(config.auth_token)
         self._given_http = http_client
-        self._http: AsyncHttpClient | None = None
+        self._http: TwilioHttpClient | None = None
         self._client: Client | None = None
         self._hub: HubPort | None = None
         self._part_retry_delays = tuple(part_retry_delays)
@@ -91,10 +91,8 @@ class TwilioChannel:
         if self._http is None:
             self._http = self._given_http or TwilioHttpClient(timeout=self.config.timeout)
         c = self.config
-        if c.api_key_sid:
-            self._client = Client(c.api_key_sid, c.api_key_secret, c.account_sid, http_client=self._http)
-        else:
-            self._client = Client(c.account_sid, c.auth_token, http_client=self._http)
+        username, password = c.credentials
+        self._client = Client(username, password, c.account_sid, http_client=self._http)
         self._hub = hub
 
     async def stop(self) -> None:
@@ -102,7 +100,7 @@ class TwilioChannel:
         self._hub = None
         self._client = None
         if self._http is not None and self._given_http is None:
-            await self._http.close()  # type: ignore[attr-defined]
+            await self._http.close()
         self._http = None
 
     # -- inbound ---------------------------------------------------------------------------------
@@ -138,8 +136,14 @@ class TwilioChannel:
             raise _error(400, str(exc)) from exc
         if message.channel != self.kind:
             log.warning("twilio %s webhook got a %s message; check the console URLs", self.kind, message.channel)
+        if message.attachments and self._http is not None:
+            c = self.config
+            message = await fetch_media(
+                self._http, message, auth=c.credentials, max_bytes=c.max_media_bytes, timeout=c.media_timeout
+            )
         hub = self._hub
-        assert hub is not None
+        if hub is None:
+            raise _error(503, "channel stopped while fetching media")
         result = await hub.deliver(message)
         log.debug("twilio %s %s -> message %s (duplicate=%s)", self.kind, message.external_id,
                   result.message_id, result.duplicate)

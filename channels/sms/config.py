@@ -10,6 +10,8 @@ from channels.sms.parse import WHATSAPP_PREFIX
 
 Kind = Literal["sms", "whatsapp"]
 KINDS: tuple[Kind, ...] = ("sms", "whatsapp")
+# WhatsApp documents go up to 100 MB, but photos, voice notes and MMS stay well under this.
+DEFAULT_MAX_MEDIA_BYTES = 20 * 1024 * 1024
 
 
 class TwilioConfigError(ValueError):
@@ -35,6 +37,8 @@ class TwilioConfig:
     timeout: float = 10.0
     api_key_sid: str | None = None
     api_key_secret: str | None = field(default=None, repr=False)
+    max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
+    media_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -53,10 +57,22 @@ class TwilioConfig:
             raise TwilioConfigError("KEFU_TWILIO_TIMEOUT must be positive")
         if bool(self.api_key_sid) != bool(self.api_key_secret):
             raise TwilioConfigError("set both KEFU_TWILIO_API_KEY_SID and KEFU_TWILIO_API_KEY_SECRET, or neither")
+        if self.max_media_bytes < 0:
+            raise TwilioConfigError("KEFU_TWILIO_MAX_MEDIA_BYTES must be 0 (no downloads) or more")
+        if not 0 < self.media_timeout <= 14:
+            # Twilio gives up on a webhook after 15 s and sends it again.
+            raise TwilioConfigError("KEFU_TWILIO_MEDIA_TIMEOUT must be more than 0 and at most 14 seconds")
         if self.public_url:
             if not self.public_url.startswith(("https://", "http://")):
                 raise TwilioConfigError("KEFU_TWILIO_PUBLIC_URL must start with https:// or http://")
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """The Basic-auth pair for Twilio's API and media: the API key when set, else the account's token."""
+        if self.api_key_sid and self.api_key_secret:
+            return self.api_key_sid, self.api_key_secret
+        return self.account_sid, self.auth_token
 
     @property
     def inbound_path(self) -> str:
@@ -85,8 +101,13 @@ class TwilioConfig:
         try:
             max_segments = int(get("KEFU_TWILIO_SMS_MAX_SEGMENTS") or 10)
             timeout = float(get("KEFU_TWILIO_TIMEOUT") or 10.0)
+            max_media_bytes = int(get("KEFU_TWILIO_MAX_MEDIA_BYTES") or DEFAULT_MAX_MEDIA_BYTES)
+            media_timeout = float(get("KEFU_TWILIO_MEDIA_TIMEOUT") or 10.0)
         except ValueError as exc:
-            raise TwilioConfigError(f"KEFU_TWILIO_SMS_MAX_SEGMENTS/KEFU_TWILIO_TIMEOUT: {exc}") from exc
+            raise TwilioConfigError(
+                "KEFU_TWILIO_SMS_MAX_SEGMENTS, KEFU_TWILIO_TIMEOUT, KEFU_TWILIO_MAX_MEDIA_BYTES and "
+                f"KEFU_TWILIO_MEDIA_TIMEOUT must be numbers: {exc}"
+            ) from exc
         return cls(
             kind=kind,
             account_sid=get("KEFU_TWILIO_ACCOUNT_SID") or "",
@@ -99,6 +120,8 @@ class TwilioConfig:
             timeout=timeout,
             api_key_sid=get("KEFU_TWILIO_API_KEY_SID"),
             api_key_secret=get("KEFU_TWILIO_API_KEY_SECRET"),
+            max_media_bytes=max_media_bytes,
+            media_timeout=media_timeout,
         )
 
     @staticmethod

@@ -1,6 +1,7 @@
 """A loopback stand-in for Twilio's Messages API (2010-04-01) and its signed status callbacks."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import secrets
@@ -13,6 +14,7 @@ import aiohttp
 from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
+from yarl import URL
 
 from channels.sms.http import TwilioHttpClient
 
@@ -51,8 +53,22 @@ class SentMessage:
 
 
 @dataclass
+class StoredMedia:
+    """One media item of an incoming message, as Twilio keeps it until someone deletes it."""
+
+    data: bytes
+    content_type: str
+
+
+@dataclass
 class FakeTwilioApi:
-    """Twilio's Messages API on 127.0.0.1: Basic auth, documented JSON and errors, injectable outages."""
+    """Twilio's Messages API on 127.0.0.1: Basic auth, documented JSON and errors, injectable outages.
+
+    Incoming media live at their api.twilio.com URL (`add_media`), which answers with a redirect to
+    a second loopback origin standing in for Twilio's storage; that storage, like S3, refuses a request
+    that also carries an Authorization header. `enforce_media_auth` is the console's "Enforce HTTP
+    Basic Auth for Media URLs" setting.
+    """
 
     account_sid: str
     auth_token: str
@@ -61,8 +77,13 @@ class FakeTwilioApi:
     api_keys: dict[str, str] = field(default_factory=dict)
     _failures: list[int] = field(default_factory=list)
     _failing_calls: dict[int, int] = field(default_factory=dict)
+    media: dict[str, StoredMedia] = field(default_factory=dict)
+    media_requests: list[tuple[str, bool]] = field(default_factory=list)
+    enforce_media_auth: bool = True
+    media_delay: float = 0.0
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    storage_url: str = ""
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer the next `count` create calls with this 5xx status, then recover."""
@@ -81,12 +102,16 @@ class FakeTwilioApi:
         """Listen on a free loopback port."""
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}", self._media)
+        app.router.add_get("/storage/{key}", self._storage)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        # Two listening sockets: the API, and "storage" on another port (so another origin).
+        for _ in range(2):
+            await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        api_port, storage_port = (address[1] for address in self._runner.addresses)
+        self.base_url = f"http://127.0.0.1:{api_port}"
+        self.storage_url = f"http://127.0.0.1:{storage_port}"
 
     async def close(self) -> None:
         """Stop listening."""
@@ -96,6 +121,12 @@ class FakeTwilioApi:
     def http_client(self, timeout: float = 5.0) -> TwilioHttpClient:
         """The product's twilio http client, but sending what was meant for api.twilio.com here."""
         return LoopbackTwilioHttpClient(self.base_url, timeout=timeout)
+
+    def add_media(self, message_sid: str, data: bytes, content_type: str) -> str:
+        """Keep a media item for an incoming message; its api.twilio.com URL, as a webhook's MediaUrlN."""
+        media_sid = new_sid("ME")
+        self.media[media_sid] = StoredMedia(data, content_type)
+        return f"{API_HOST}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -124,6 +155,35 @@ class FakeTwilioApi:
             },
             status=http_status,
         )
+
+    async def _media(self, request: web.Request) -> web.Response:
+        account, media_sid = request.match_info["account"], request.match_info["media"]
+        authorized = self._authorized(request, account)
+        self.media_requests.append((media_sid, "Authorization" in request.headers))
+        if self.enforce_media_auth and not authorized:
+            return self._error(401, 20003, "Authenticate")
+        if media_sid not in self.media or account != self.account_sid:
+            return self._error(404, 20404, f"The requested resource {request.path} was not found")
+        # Twilio answers 307 with a short-lived signed URL on its storage.
+        location = f"{self.storage_url}/storage/{media_sid}?Expires=300&Signature={secrets.token_hex(8)}"
+        raise web.HTTPTemporaryRedirect(location)
+
+    async def _storage(self, request: web.Request) -> web.StreamResponse:
+        if request.url.port != URL(self.storage_url).port:
+            raise web.HTTPNotFound()
+        if "Authorization" in request.headers:
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code>'
+                "<Message>Only one auth mechanism allowed</Message></Error>"
+            )
+            return web.Response(status=400, text=body, content_type="application/xml")
+        stored = self.media.get(request.match_info["key"])
+        if stored is None or not request.query.get("Signature"):
+            denied = "<Error><Code>AccessDenied</Code></Error>"
+            return web.Response(status=403, text=denied, content_type="application/xml")
+        if self.media_delay:
+            await asyncio.sleep(self.media_delay)
+        return web.Response(body=stored.data, content_type=stored.content_type)
 
     async def _create(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
@@ -251,3 +311,9 @@ class LoopbackTwilioHttpClient(TwilioHttpClient):
         if url.startswith(API_HOST):
             url = self._base_url + url[len(API_HOST):]
         return await super().request(method, url, *args, **kwargs)
+
+    async def download(self, url: str, **kwargs: Any) -> bytes:
+        """Fetch media from the fake instead of Twilio."""
+        if url.startswith(API_HOST):
+            url = self._base_url + url[len(API_HOST):]
+        return await super().download(url, **kwargs)

@@ -15,7 +15,12 @@ from aiohttp.test_utils import TestServer
 from channels.base import DeliverResult, DeliveryUpdate, HubPort, InboundMessage
 from channels.sms.adapter import TwilioChannel, TwilioSmsChannel, TwilioWhatsAppChannel
 from channels.sms.config import TwilioConfig
+from hub.actions import Actions
+from hub.config import Settings
+from hub.keys import ACTIONS, QUERIES
+from hub.queries import Queries
 from tests.fakes.twilio_api import FakeTwilioApi
+from tests.support import wait_for_delivery_status
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "f00dfacecafe0123456789abcdef0123"
@@ -120,3 +125,47 @@ async def serve(
         await channel.stop()
     for http in clients:
         await http.close()
+
+
+CUSTOMER = "+14155550123"
+
+
+@dataclass
+class RunningHub:
+    server: TestServer
+    actions: Actions
+    queries: Queries
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def conversation_of(self, channel: str, address: str) -> int:
+        customer = await self.queries.visitor_customer(channel, address)
+        assert customer is not None, f"no customer for {channel} {address}"
+        conversation = await self.queries.open_conversation_for(customer, channel)
+        assert conversation is not None
+        return conversation
+
+    async def wait_for_status(self, message_id: int, status: str, timeout: float = 5.0) -> dict[str, Any]:
+        return await wait_for_delivery_status(self.queries, message_id, status, timeout)
+
+
+@pytest.fixture
+async def running_hub(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, twilio_api: FakeTwilioApi
+) -> AsyncIterator[RunningHub]:
+    from hub.app import create_app
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    clients = [twilio_api.http_client(), twilio_api.http_client()]
+    channels = [
+        TwilioSmsChannel(make_config("sms", public_url=public), http_client=clients[0]),
+        TwilioWhatsAppChannel(make_config("whatsapp", public_url=public), http_client=clients[1]),
+    ]
+    app: web.Application = create_app(settings, extra_channels=channels)
+    server = await aiohttp_server(app, host="127.0.0.1", port=port)
+    yield RunningHub(server, app[ACTIONS], app[QUERIES])
+    await server.close()
+    for client in clients:
+        await client.close()

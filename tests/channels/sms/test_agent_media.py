@@ -16,8 +16,7 @@ from aiohttp.test_utils import TestServer
 from channels.sms.adapter import TwilioSmsChannel
 from hub.config import Settings
 from hub.keys import ACTIONS, QUERIES
-from tests.channels.sms.conftest import AUTH_TOKEN, fixture, free_port, make_config
-from tests.channels.sms.test_hub_roundtrip import CUSTOMER, RunningHub
+from tests.channels.sms.conftest import AUTH_TOKEN, CUSTOMER, RunningHub, fixture, free_port, make_config
 from tests.console.test_attachments import png
 from tests.fakes.twilio_api import FakeTwilioApi, post_signed
 from tests.support import add_agent, login

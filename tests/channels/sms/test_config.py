@@ -63,6 +63,9 @@ def test_the_auth_token_never_shows_in_repr() -> None:
         (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_TIMEOUT": "soon"}, "KEFU_TWILIO_TIMEOUT"),
         (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_PUBLIC_URL": "example.com"}, "PUBLIC_URL"),
         (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_API_KEY_SID": "SK1"}, "API_KEY_SECRET"),
+        (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_MAX_MEDIA_BYTES": "-1"}, "MAX_MEDIA_BYTES"),
+        (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_MAX_MEDIA_BYTES": "5MB"}, "MAX_MEDIA_BYTES"),
+        (BASE | {"KEFU_TWILIO_SMS_FROM": "+1415", "KEFU_TWILIO_MEDIA_TIMEOUT": "30"}, "MEDIA_TIMEOUT"),
     ],
 )
 def test_broken_settings_name_the_variable(env: dict[str, str], named: str) -> None:
@@ -74,3 +77,18 @@ def test_a_whatsapp_config_cannot_drive_the_sms_channel() -> None:
     config = TwilioConfig.from_env("whatsapp", BASE | {"KEFU_TWILIO_WHATSAPP_FROM": "+14155238886"})
     with pytest.raises(TwilioConfigError, match="needs a 'sms' config"):
         TwilioSmsChannel(config)
+
+
+def test_media_limits_come_from_the_environment_and_api_keys_fetch_media_too() -> None:
+    env = BASE | {
+        "KEFU_TWILIO_SMS_FROM": "+14155550100",
+        "KEFU_TWILIO_MAX_MEDIA_BYTES": "5242880",
+        "KEFU_TWILIO_MEDIA_TIMEOUT": "4.5",
+    }
+    config = TwilioConfig.from_env("sms", env)
+    assert (config.max_media_bytes, config.media_timeout) == (5 * 1024 * 1024, 4.5)
+    assert config.credentials == (ACCOUNT_SID, AUTH_TOKEN)
+    keyed = TwilioConfig.from_env(
+        "sms", env | {"KEFU_TWILIO_API_KEY_SID": "SK" + "2" * 32, "KEFU_TWILIO_API_KEY_SECRET": "s3cret"}
+    )
+    assert keyed.credentials == ("SK" + "2" * 32, "s3cret")

@@ -1,73 +1,9 @@
 """The whole trip through a running hub: a customer texts in, an agent's reply goes out, Twilio reports back."""
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-
-from channels.sms.adapter import TwilioSmsChannel, TwilioWhatsAppChannel
-from hub.actions import SYSTEM, Actions
-from hub.config import Settings
-from hub.keys import ACTIONS, QUERIES
-from hub.queries import Queries
-from tests.channels.sms.conftest import AUTH_TOKEN, fixture, free_port, make_config
+from hub.actions import SYSTEM
+from tests.channels.sms.conftest import AUTH_TOKEN, CUSTOMER, RunningHub, fixture
 from tests.fakes.twilio_api import FakeTwilioApi, post_signed
-
-CUSTOMER = "+14155550123"
-
-
-@dataclass
-class RunningHub:
-    server: TestServer
-    actions: Actions
-    queries: Queries
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-    async def conversation_of(self, channel: str, address: str) -> int:
-        customer = await self.queries.visitor_customer(channel, address)
-        assert customer is not None, f"no customer for {channel} {address}"
-        conversation = await self.queries.open_conversation_for(customer, channel)
-        assert conversation is not None
-        return conversation
-
-    async def wait_for_status(self, message_id: int, status: str, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            message = await self.queries.message(message_id)
-            assert message is not None
-            if message["delivery_status"] == status:
-                return message
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"message {message_id} stayed {message['delivery_status']}: {message}")
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def running_hub(
-    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, twilio_api: FakeTwilioApi
-) -> AsyncIterator[RunningHub]:
-    from hub.app import create_app
-
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    clients = [twilio_api.http_client(), twilio_api.http_client()]
-    channels = [
-        TwilioSmsChannel(make_config("sms", public_url=public), http_client=clients[0]),
-        TwilioWhatsAppChannel(make_config("whatsapp", public_url=public), http_client=clients[1]),
-    ]
-    app: web.Application = create_app(settings, extra_channels=channels)
-    server = await aiohttp_server(app, host="127.0.0.1", port=port)
-    yield RunningHub(server, app[ACTIONS], app[QUERIES])
-    await server.close()
-    for client in clients:
-        await client.close()
 
 
 async def test_a_texted_question_is_stored_once_and_the_reply_is_delivered(

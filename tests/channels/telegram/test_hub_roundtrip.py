@@ -1,7 +1,6 @@
 """The whole trip through a running hub: a customer writes to the bot, taps a button, gets replies."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from hub.keys import ACTIONS, QUERIES
 from hub.queries import Queries
 from tests.channels.telegram.conftest import SECRET, fixture
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support import wait_for_delivery_status
 
 ADA = "5127460391"
 
@@ -44,15 +44,7 @@ class RunningHub:
         return conversation
 
     async def wait_for_status(self, message_id: int, status: str, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            message = await self.queries.message(message_id)
-            assert message is not None
-            if message["delivery_status"] == status:
-                return message
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"message {message_id} stayed {message['delivery_status']}: {message}")
-            await asyncio.sleep(0.02)
+        return await wait_for_delivery_status(self.queries, message_id, status, timeout)
 
 
 @pytest.fixture
