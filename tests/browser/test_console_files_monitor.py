@@ -110,6 +110,29 @@ async def test_files_reach_the_web_chat_and_the_monitor_is_live(
     await agent.locator(".msg.in a.attachment img").wait_for()
     await monitor.locator(".msg.in a.attachment", has_text="包裹.png").wait_for()
 
+    # A screenshot pasted into the message box and a receipt dropped on the chat go the same way.
+    await customer.evaluate(
+        """([png, pdf]) => {
+          const root = document.querySelector("#kefu-widget").shadowRoot;
+          const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const paste = new DataTransfer();
+          paste.items.add(new File([bytes(png)], "image.png", { type: "image/png" }));
+          root.querySelector("textarea").dispatchEvent(
+            new ClipboardEvent("paste", { clipboardData: paste, bubbles: true, cancelable: true }));
+          const drop = new DataTransfer();
+          drop.items.add(new File([bytes(pdf)], "回执.pdf", { type: "application/pdf" }));
+          root.querySelector(".panel").dispatchEvent(
+            new DragEvent("drop", { dataTransfer: drop, bubbles: true, cancelable: true }));
+        }""",
+        [base64.b64encode(PNG).decode(), base64.b64encode(PDF).decode()],
+    )
+    await agent.locator(".msg.in a.attachment", has_text="回执.pdf").wait_for()
+    pasted = agent.locator(".msg.in a.attachment[data-attachment^='screenshot-']")
+    await pasted.locator("img").wait_for()
+    assert (await pasted.get_attribute("data-attachment") or "").endswith(".png")
+    assert await chat.locator(".m.me:not(.pending) a.file img").count() == 2
+    assert await chat.locator("textarea").input_value() == ""
+
     # The supervisor's monitor followed along: the reply with its files, then the customer's answer.
     await monitor.locator(".msg.out", has_text="发票和截图都在这里").wait_for()
     await box.fill("收到了，谢谢！")

@@ -67,6 +67,7 @@
     '.sugg a{display:block;color:#1f6feb;text-decoration:none;padding:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
     '.file{display:block;margin-top:4px;color:inherit}' +
     '.file img{display:block;max-width:100%;max-height:180px;border-radius:8px}' +
+    '.panel.dropping{outline:2px dashed #1f6feb;outline-offset:-6px}' +
     '</style>' +
     '<div class="k">' +
     '<button class="launch" aria-label="chat" part="launcher"><svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg></button>' +
@@ -200,16 +201,17 @@
   }
 
   // A file goes over HTTP (docs/webchat-protocol.md, "Sending a file"); its answer is the stored message.
-  function sendFile(file) {
+  function sendFile(file, name) {
+    name = name || file.name;
     if (!window.fetch || !window.FormData || (!saved.token && !settings.identity)) {
       q(".err").textContent = t.uploadFailed;
       return;
     }
-    var form = new FormData(), upload = { name: file.name };
+    var form = new FormData(), upload = { name: name };
     var who = settings.identity || { token: saved.token };
     Object.keys(who).forEach(function (k) { if (typeof who[k] === "string") form.append(k, who[k]); });
     form.append("client_id", newId());
-    form.append("file", file, file.name);
+    form.append("file", file, name);
     uploads.push(upload);
     q(".err").textContent = "";
     render();
@@ -232,6 +234,46 @@
     var file = fileInput.files && fileInput.files[0];
     fileInput.value = "";
     if (file) sendFile(file);
+  });
+
+  function filesIn(transfer) {
+    var files = [], items = (transfer && transfer.items) || [];
+    for (var i = 0; i < items.length; i++) {
+      var f = items[i].kind === "file" && items[i].getAsFile();
+      if (f) files.push(f);
+    }
+    return files;
+  }
+  // A pasted screenshot: each file goes as its own message, like one chosen with the paperclip.
+  input.addEventListener("paste", function (e) {
+    var files = filesIn(e.clipboardData);
+    if (!files.length) return;  // plain text pastes as usual
+    e.preventDefault();
+    var stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    files.forEach(function (f, i) {
+      // Browsers call every clipboard image "image.png"; a dated name tells them apart in the history.
+      var name = f.name && f.name !== "image.png" ? f.name
+        : "screenshot-" + stamp + (i ? "-" + i : "") + "." + ((f.type || "image/png").split("/")[1] || "png");
+      sendFile(f, name);
+    });
+  });
+  function dragsFiles(e) {
+    return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], "Files") >= 0;
+  }
+  panel.addEventListener("dragover", function (e) {
+    if (!dragsFiles(e)) return;
+    e.preventDefault();
+    panel.classList.add("dropping");
+  });
+  panel.addEventListener("dragleave", function (e) {
+    if (!panel.contains(e.relatedTarget)) panel.classList.remove("dropping");
+  });
+  panel.addEventListener("drop", function (e) {
+    panel.classList.remove("dropping");
+    var files = filesIn(e.dataTransfer);
+    if (!files.length) return;
+    e.preventDefault();
+    files.forEach(function (f) { sendFile(f); });
   });
 
   function connect() {
