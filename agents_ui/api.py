@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,16 +24,18 @@ from agents_ui.security import (
 )
 from channels.base import Attachment
 from hub.actions import agent_actor
+from hub.client_address import client_address
 from hub.customers.errors import FieldError
 from hub.customers.keys import CUSTOMERS
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
 from hub.handoff import handoff_card
 from hub.http import field_str, json_error, path_int, read_json
-from hub.keys import ACTIONS, BUS, DATABASE, MERGE, PUSH, QUERIES, SETTINGS
+from hub.keys import ACTIONS, BUS, DATABASE, LOGIN_GUARD, MERGE, PUSH, QUERIES, SETTINGS
 from hub.passwords import hash_password_sync, verify_password
 from hub.queries import INBOX_VIEWS
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -56,12 +60,24 @@ async def login(request: web.Request) -> web.Response:
     data = await read_json(request)
     email = field_str(data, "email", max_len=320)
     password = field_str(data, "password", max_len=1000)
+    settings = request.app[SETTINGS]
+    guard = request.app[LOGIN_GUARD]
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"), settings.proxy_networks)
+    wait = guard.retry_after(email, address, time.monotonic())
+    if wait:
+        # Checked before the password, so a blocked guesser learns nothing and costs no hashing.
+        response = json_error(429, "too_many_attempts", f"too many failed logins; try again in {wait} s",
+                              retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
     queries = request.app[QUERIES]
     agent = await queries.agent_by_email(email)
     ok = await verify_password(agent.password_hash if agent else _dummy_hash(), password)
     if agent is None or not ok:
+        guard.failed(email, address, time.monotonic())
+        log.warning("failed login for %r from %s", email[:320], address)
         return json_error(401, "bad_credentials", "wrong email or password")
-    settings = request.app[SETTINGS]
+    guard.succeeded(email, address)
     token, csrf = new_token(), new_token()
     await request.app[ACTIONS].create_session(
         agent.id, token_hash(token), csrf, timedelta(hours=settings.session_ttl_hours)

@@ -24,10 +24,11 @@ from hub.customers.service import install as install_customers
 from hub.events import DeliveryChanged, Event, MessageQueued, MessageReceived, Typing
 from hub.files import customer_file_acceptor, max_bytes_from_env
 from hub.http import error_middleware
-from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
+from hub.keys import ACTIONS, BUS, CHANNELS, DATABASE, LOGIN_GUARD, MERGE, OUTBOX, PUSH, QUERIES, SETTINGS
 from hub.merge import CustomerMerge
 from hub.outbox import OutboxDispatcher
 from hub.queries import Queries, conversation_recipient
+from hub.ratelimit import LoginGuard
 from hub.redis_bus import RedisBus, make_bus
 from hub.remote_replies import remote_reply_mirror
 from hub.routing.service import install as install_routing
@@ -131,6 +132,8 @@ def create_app(
             max_frame=settings.webchat_max_frame,
             allowed_origins=settings.webchat_allowed_origins,
             max_upload=max_bytes_from_env(),
+            uploads_per_minute=settings.webchat_uploads_per_minute,
+            trusted_proxies=settings.proxy_networks,
         ),
         WebchatDirectory(queries, bus),
     )
@@ -153,6 +156,9 @@ def create_app(
     app[CHANNELS] = channels
     app[OUTBOX] = outbox
     app[MERGE] = CustomerMerge(database, bus, clock)
+    app[LOGIN_GUARD] = LoginGuard(
+        settings.login_max_failures, settings.login_max_failures_per_address, settings.login_failure_window_s
+    )
 
     bus.subscribe(push.on_event, name="agent-push", origin="any", events=PUSHED_EVENTS)
     bus.subscribe(outbox.on_event, name="outbox", events=(MessageQueued,))

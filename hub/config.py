@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from hub.client_address import Network, parse_networks
 
 
 def _default_data_dir() -> Path:
@@ -41,6 +44,25 @@ class Settings:
     redis_url: str = ""
     redis_prefix: str = "kefu"
     event_loop: str = "auto"  # auto (uvloop when installed), uvloop, asyncio
+    trusted_proxies: tuple[str, ...] = ()
+    login_max_failures: int = 10
+    login_max_failures_per_address: int = 100
+    login_failure_window_s: float = 900.0
+    webchat_uploads_per_minute: int = 20
+
+    def __post_init__(self) -> None:
+        if self.login_max_failures < 0 or self.login_max_failures_per_address < 0:
+            raise ValueError("KEFU_LOGIN_MAX_FAILURES and KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS must be 0 (off) or more")
+        if self.login_failure_window_s <= 0:
+            raise ValueError("KEFU_LOGIN_FAILURE_WINDOW must be a positive number of seconds")
+        if self.webchat_uploads_per_minute < 0:
+            raise ValueError("KEFU_WEBCHAT_UPLOADS_PER_MINUTE must be 0 (off) or more")
+        parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        """KEFU_TRUSTED_PROXIES as networks: the reverse proxies whose X-Forwarded-For is believed."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def effective_database_url(self) -> str:
@@ -76,6 +98,9 @@ class Settings:
             "webchat_max_frame": "KEFU_WEBCHAT_MAX_FRAME",
             "reopen_window_hours": "KEFU_REOPEN_WINDOW_HOURS",
             "outbox_max_attempts": "KEFU_OUTBOX_MAX_ATTEMPTS",
+            "login_max_failures": "KEFU_LOGIN_MAX_FAILURES",
+            "login_max_failures_per_address": "KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS",
+            "webchat_uploads_per_minute": "KEFU_WEBCHAT_UPLOADS_PER_MINUTE",
         }
         for attr, key in int_keys.items():
             if e.get(key):
@@ -83,6 +108,7 @@ class Settings:
         float_keys = {
             "outbox_base_delay_s": "KEFU_OUTBOX_BASE_DELAY",
             "outbox_sweep_interval_s": "KEFU_OUTBOX_SWEEP_INTERVAL",
+            "login_failure_window_s": "KEFU_LOGIN_FAILURE_WINDOW",
         }
         for attr, key in float_keys.items():
             if e.get(key):
@@ -93,5 +119,7 @@ class Settings:
             values["webchat_allowed_origins"] = tuple(
                 o.strip() for o in e["KEFU_WEBCHAT_ALLOWED_ORIGINS"].split(",") if o.strip()
             )
+        if e.get("KEFU_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(p.strip() for p in e["KEFU_TRUSTED_PROXIES"].split(",") if p.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from hub.actions import Actions
 from hub.config import Settings
 from hub.events import InProcessBus
 from hub.queries import Queries
+from hub.ratelimit import LoginGuard
 from hub.storage.database import Database
 
 if TYPE_CHECKING:
@@ -25,4 +26,5 @@ QUERIES = web.AppKey("kefu.queries", Queries)
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("kefu.channels", dict)
 OUTBOX: web.AppKey[OutboxDispatcher] = web.AppKey("kefu.outbox")
 PUSH: web.AppKey[AgentPush] = web.AppKey("kefu.push")
-MERGE: web.AppKey["CustomerMerge"] = web.AppKey("kefu.merge")
+MERGE: web.AppKey[CustomerMerge] = web.AppKey("kefu.merge")
+LOGIN_GUARD = web.AppKey("kefu.login_guard", LoginGuard)

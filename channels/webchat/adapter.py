@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -37,8 +39,10 @@ from channels.webchat.protocol import (
     verify_identity,
     visitor_address,
 )
+from hub.client_address import Network, client_address
 from hub.domain import DomainError
 from hub.files import read_part_limited
+from hub.ratelimit import SlidingWindow
 from hub.wire import dumps
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,8 @@ class WebchatConfig:
     max_frame: int = 64 * 1024
     allowed_origins: tuple[str, ...] = ()
     max_upload: int = 10 * 1024 * 1024  # a file from the widget (KEFU_ATTACHMENT_MAX_BYTES)
+    uploads_per_minute: int = 20  # per client address; 0 = no limit
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 class _Visitor:
@@ -94,6 +100,7 @@ class WebchatChannel:
         self.queue_status: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None
         # Set by the hub: checks a customer's file (name, content type, bytes) and gives it a signed link.
         self.accept_file: Callable[[str, str, bytes], Awaitable[Attachment]] | None = None
+        self._uploads = SlidingWindow(config.uploads_per_minute, 60.0)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         """The widget script, the demo page, the websocket and the file upload."""
@@ -278,6 +285,12 @@ class WebchatChannel:
             return refused(403, "origin_not_allowed", "this site may not embed the chat")
         if self.accept_file is None:
             return refused(503, "uploads_off", "this Kefu does not take files from the chat")
+        sender = client_address(request.remote, request.headers.get("X-Forwarded-For"), self.config.trusted_proxies)
+        wait = math.ceil(self._uploads.take(sender, time.monotonic()))
+        if wait:
+            # Refused before the body is read: a flood of files costs neither disk nor memory.
+            cors["Retry-After"] = str(wait)
+            return refused(429, "too_many_uploads", f"too many files in a minute; try again in {wait} s")
         try:
             fields, upload = await self._read_upload(request)
             form = parse_upload_fields(fields, max_text=self.config.max_text)

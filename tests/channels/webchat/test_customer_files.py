@@ -3,6 +3,7 @@ tabs with a link only they (and the agent) have, and seen by the agent; bad uplo
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aiohttp
@@ -138,3 +139,28 @@ async def test_not_a_form_is_refused(hub: TestClient) -> None:
     resp = await hub.post("/webchat/upload", json={"file": "aGVsbG8="})
     assert resp.status == 400
     assert (await resp.json())["error"] == "bad_form"
+
+
+async def test_a_flood_of_files_is_turned_away_before_it_is_read(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    from hub.app import create_app
+
+    hub = await aiohttp_client(create_app(dataclasses.replace(settings, webchat_uploads_per_minute=2)))
+    tab, welcome = await open_chat(hub)
+    token = welcome["token"]
+    for n in (1, 2):
+        status, ack, _ = await _upload(hub, _form((f"{n}.png", PNG, "image/png"), token=token, client_id=f"f-{n}"))
+        assert status == 200, ack
+
+    status, body, headers = await _upload(hub, _form(("3.png", PNG, "image/png"), token=token, client_id="f-3"))
+
+    assert (status, body["error"]) == (429, "too_many_uploads")
+    assert 1 <= int(headers["Retry-After"]) <= 60 and headers["Access-Control-Allow-Origin"] == "*"
+    assert "try again in" in body["message"]
+    # Typing still works, and only the two files were stored.
+    await say(tab, "t-1", "sorry, that was a lot of photos")
+    reloaded, welcome = await open_chat(hub, token=token)
+    assert [len(m["attachments"]) for m in welcome["messages"]] == [1, 1, 0]
+    await reloaded.close()
+    await tab.close()
