@@ -11,10 +11,10 @@ from aiohttp import web
 
 from channels.base import Capabilities, DeliveryStatus, HubPort, OutboundMessage, SendResult
 from channels.email.compose import ComposeSettings, compose_email, outbound_message_id
-from channels.email.config import EmailConfig, is_configured
+from channels.email.config import ConfigError, EmailConfig, is_configured
 from channels.email.imap import MailboxPoller
 from channels.email.ingest import Ingestor, Outcome
-from channels.email.listener import SmtpListener
+from channels.email.listener import SmtpListener, server_tls_context
 from channels.email.outbound import failure_result, submit
 from channels.render import render_for
 
@@ -61,9 +61,17 @@ class EmailChannel:
         self._ingestor = Ingestor(hub, max_attachment_bytes=self.config.max_attachment_bytes)
         if self.config.listen is not None:
             host, port = self.config.listen
+            tls = self.config.listen_tls
+            context = None
+            if tls is not None:
+                try:
+                    context = await asyncio.to_thread(server_tls_context, str(tls.cert_path), str(tls.key_path))
+                except ValueError as exc:
+                    raise ConfigError(f"KEFU_EMAIL_LISTEN_TLS_CERT/KEY: {exc}") from exc
             self._listener = SmtpListener(
                 self._from_listener, host=host, port=port, max_message_bytes=self.config.max_message_bytes,
                 accepted=self.config.accepted_addresses, hostname=self.config.domain,
+                tls_context=context, require_tls=bool(tls and tls.required),
             )
             await self._listener.start()
         for mailbox in self.config.mailboxes:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 SECURITY_MODES = ("none", "starttls", "tls")
@@ -30,6 +31,15 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     validate_certs: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    """STARTTLS on the SMTP listener: a PEM certificate chain and its key; `required` refuses mail without it."""
+
+    cert_path: Path
+    key_path: Path
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,7 @@ class EmailConfig:
     from_name: str | None = None
     smtp: SmtpSettings = SmtpSettings()
     listen: tuple[str, int] | None = None
+    listen_tls: ListenerTls | None = None
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
     mailboxes: tuple[Mailbox, ...] = ()
@@ -120,6 +131,7 @@ class EmailConfig:
             domain=env.get("KEFU_EMAIL_DOMAIN", "").strip().lower(),
             smtp=smtp,
             listen=_listen(env.get("KEFU_EMAIL_LISTEN")),
+            listen_tls=_listen_tls(env),
             max_message_bytes=_int(env, "KEFU_EMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
             max_attachment_bytes=_int(env, "KEFU_EMAIL_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES),
             mailboxes=mailboxes,
@@ -165,6 +177,19 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{key} must be true or false")
+
+
+def _listen_tls(env: Mapping[str, str]) -> ListenerTls | None:
+    cert = env.get("KEFU_EMAIL_LISTEN_TLS_CERT", "").strip()
+    key = env.get("KEFU_EMAIL_LISTEN_TLS_KEY", "").strip()
+    required = _bool(env, "KEFU_EMAIL_LISTEN_REQUIRE_TLS", False)
+    if bool(cert) != bool(key):
+        raise ConfigError("set both KEFU_EMAIL_LISTEN_TLS_CERT and KEFU_EMAIL_LISTEN_TLS_KEY, or neither")
+    if not cert:
+        if required:
+            raise ConfigError("KEFU_EMAIL_LISTEN_REQUIRE_TLS needs KEFU_EMAIL_LISTEN_TLS_CERT and _KEY")
+        return None
+    return ListenerTls(Path(cert).expanduser(), Path(key).expanduser(), required)
 
 
 def _listen(value: str | None) -> tuple[str, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,9 +52,13 @@ class SmtpListener:
 
     def __init__(
         self, ingest: Ingest, *, host: str, port: int, max_message_bytes: int, accepted: frozenset[str],
-        hostname: str | None = None,
+        hostname: str | None = None, tls_context: ssl.SSLContext | None = None, require_tls: bool = False,
     ) -> None:
+        if require_tls and tls_context is None:
+            raise ValueError("require_tls needs a tls_context")
         self._handler = _Handler(ingest, accepted)
+        self._tls_context = tls_context
+        self._require_tls = require_tls
         self._host = host
         self._port = port
         self._max_message_bytes = max_message_bytes
@@ -77,6 +82,8 @@ class SmtpListener:
             decode_data=False,
             hostname=self._hostname,
             ident="Kefu ESMTP",
+            tls_context=self._tls_context,
+            require_starttls=self._require_tls,
         )
         session.sessions = self._sessions
         return session
@@ -113,3 +120,13 @@ class _TrackedSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         self.sessions.discard(self)
         super().connection_lost(error)
+
+
+def server_tls_context(cert_path: str, key_path: str) -> ssl.SSLContext:
+    """A STARTTLS server context from a PEM certificate chain and key; ValueError says which file failed."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert_path, key_path)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load the listener's certificate {cert_path} with key {key_path}: {exc}") from exc
+    return context
