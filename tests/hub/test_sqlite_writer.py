@@ -144,13 +144,18 @@ async def test_writes_arriving_close_together_share_a_commit_and_a_lone_write_do
             alone_s = time.perf_counter() - started
         assert len(commits) == 1 and alone_s < 1.0, f"a lone write waited {alone_s:.2f} s"
 
-        # A steady stream, one message every 0.5 ms (2,000/s): they gather into shared commits.
+        # A steady stream, one message every 0.5 ms (2,000/s): they gather into shared commits. The wait
+        # and the "close together" gap are scaled up (25 ms) so that a busy machine, where a 0.5 ms sleep
+        # can take several, cannot spread the stream out enough to change the outcome.
         commits.clear()
         writes = []
-        for i in range(40):
-            writes.append(asyncio.create_task(db.run_write(_insert(f"stream {i}"), light=True)))
-            await asyncio.sleep(0.0005)
-        ids = await asyncio.gather(*writes)
+        with monkeypatch.context() as patch:
+            patch.setattr(database_module, "GATHER_S", 0.025)
+            patch.setattr(database_module, "GATHER_WHEN_APART_S", 0.025)
+            for i in range(40):
+                writes.append(asyncio.create_task(db.run_write(_insert(f"stream {i}"), light=True)))
+                await asyncio.sleep(0.0005)
+            ids = await asyncio.gather(*writes)
         assert ids == sorted(ids) and len(set(ids)) == 40
         assert len(commits) <= 20, f"{len(commits)} commits for 40 writes arriving 0.5 ms apart"
     finally:
