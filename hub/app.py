@@ -133,6 +133,8 @@ def create_app(
             allowed_origins=settings.webchat_allowed_origins,
             max_upload=max_bytes_from_env(),
             uploads_per_minute=settings.webchat_uploads_per_minute,
+            messages_per_minute=settings.webchat_messages_per_minute,
+            messages_per_minute_per_address=settings.webchat_messages_per_minute_per_address,
             trusted_proxies=settings.proxy_networks,
         ),
         WebchatDirectory(queries, bus),

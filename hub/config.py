@@ -49,14 +49,17 @@ class Settings:
     login_max_failures_per_address: int = 100
     login_failure_window_s: float = 900.0
     webchat_uploads_per_minute: int = 20
+    webchat_messages_per_minute: int = 60
+    webchat_messages_per_minute_per_address: int = 600
 
     def __post_init__(self) -> None:
         if self.login_max_failures < 0 or self.login_max_failures_per_address < 0:
             raise ValueError("KEFU_LOGIN_MAX_FAILURES and KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS must be 0 (off) or more")
         if self.login_failure_window_s <= 0:
             raise ValueError("KEFU_LOGIN_FAILURE_WINDOW must be a positive number of seconds")
-        if self.webchat_uploads_per_minute < 0:
-            raise ValueError("KEFU_WEBCHAT_UPLOADS_PER_MINUTE must be 0 (off) or more")
+        for name in ("uploads_per_minute", "messages_per_minute", "messages_per_minute_per_address"):
+            if getattr(self, f"webchat_{name}") < 0:
+                raise ValueError(f"KEFU_WEBCHAT_{name.upper()} must be 0 (off) or more")
         parse_networks(self.trusted_proxies)
 
     @cached_property
@@ -101,6 +104,8 @@ class Settings:
             "login_max_failures": "KEFU_LOGIN_MAX_FAILURES",
             "login_max_failures_per_address": "KEFU_LOGIN_MAX_FAILURES_PER_ADDRESS",
             "webchat_uploads_per_minute": "KEFU_WEBCHAT_UPLOADS_PER_MINUTE",
+            "webchat_messages_per_minute": "KEFU_WEBCHAT_MESSAGES_PER_MINUTE",
+            "webchat_messages_per_minute_per_address": "KEFU_WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS",
         }
         for attr, key in int_keys.items():
             if e.get(key):

@@ -72,12 +72,15 @@ class WebchatConfig:
     allowed_origins: tuple[str, ...] = ()
     max_upload: int = 10 * 1024 * 1024  # a file from the widget (KEFU_ATTACHMENT_MAX_BYTES)
     uploads_per_minute: int = 20  # per client address; 0 = no limit
+    messages_per_minute: int = 60  # per visitor; 0 = no limit
+    messages_per_minute_per_address: int = 600  # per client address, all its visitors together
     trusted_proxies: tuple[Network, ...] = ()
 
 
 class _Visitor:
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, peer: str) -> None:
         self.ws = ws
+        self.peer = peer  # the client address, for rate limits
         self.address: str | None = None
         self.verified: tuple[tuple[str, str], ...] = ()
         self.name: str | None = None
@@ -101,6 +104,8 @@ class WebchatChannel:
         # Set by the hub: checks a customer's file (name, content type, bytes) and gives it a signed link.
         self.accept_file: Callable[[str, str, bytes], Awaitable[Attachment]] | None = None
         self._uploads = SlidingWindow(config.uploads_per_minute, 60.0)
+        self._sent_by_visitor = SlidingWindow(config.messages_per_minute, 60.0)
+        self._sent_from_address = SlidingWindow(config.messages_per_minute_per_address, 60.0)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         """The widget script, the demo page, the websocket and the file upload."""
@@ -187,7 +192,7 @@ class WebchatChannel:
         # Over-size frames get an error frame, so allow more than the limit at the socket level.
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=max(self.config.max_frame * 4, 1 << 20))
         await ws.prepare(request)
-        visitor = _Visitor(ws)
+        visitor = _Visitor(ws, self._peer(request))
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -285,8 +290,7 @@ class WebchatChannel:
             return refused(403, "origin_not_allowed", "this site may not embed the chat")
         if self.accept_file is None:
             return refused(503, "uploads_off", "this Kefu does not take files from the chat")
-        sender = client_address(request.remote, request.headers.get("X-Forwarded-For"), self.config.trusted_proxies)
-        wait = math.ceil(self._uploads.take(sender, time.monotonic()))
+        wait = math.ceil(self._uploads.take(self._peer(request), time.monotonic()))
         if wait:
             # Refused before the body is read: a flood of files costs neither disk nor memory.
             cors["Retry-After"] = str(wait)
@@ -360,8 +364,27 @@ class WebchatChannel:
             else:
                 raise FrameError("unknown_field", f"unknown form field {part.name!r}")
 
+    def _peer(self, request: web.Request) -> str:
+        return client_address(request.remote, request.headers.get("X-Forwarded-For"), self.config.trusted_proxies)
+
+    def _check_rate(self, visitor: _Visitor, client_id: str) -> None:
+        """Count a message, or refuse it (nothing stored) when this visitor or address sent too many."""
+        now = time.monotonic()
+        wait = max(
+            self._sent_by_visitor.retry_after(visitor.address, now),
+            self._sent_from_address.retry_after(visitor.peer, now),
+        )
+        if wait:
+            seconds = math.ceil(wait)
+            raise FrameError(
+                "rate_limited", f"too many messages; send again in {seconds} s", client_id, retry_after=seconds
+            )
+        self._sent_by_visitor.hit(visitor.address, now)
+        self._sent_from_address.hit(visitor.peer, now)
+
     async def _message(self, visitor: _Visitor, frame: SendText) -> None:
         assert visitor.address is not None and self._hub is not None
+        self._check_rate(visitor, frame.client_id)
         inbound = InboundMessage(
             channel=self.kind,
             external_id=f"{visitor.address}:{frame.client_id}",

@@ -17,17 +17,22 @@ TOKEN = re.compile(r"^[A-Za-z0-9_\-]{20,128}$")
 class FrameError(Exception):
     """A client frame Kefu will not accept; becomes an error frame, the socket stays open."""
 
-    def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, client_id: str | None = None, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.client_id = client_id
+        self.retry_after = retry_after
 
     def frame(self) -> dict[str, Any]:
         """The error frame sent back."""
         data: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
         if self.client_id:
             data["client_id"] = self.client_id
+        if self.retry_after is not None:
+            data["retry_after"] = self.retry_after
         return data
 
 

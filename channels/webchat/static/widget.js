@@ -11,8 +11,8 @@
   var settings = window.KefuSettings || {};
   var zh = /^zh/i.test(settings.locale || navigator.language || "");
   var t = zh
-    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章", attach: "发送文件", uploadFailed: "文件发送失败，请重试" }
-    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles", attach: "Send a file", uploadFailed: "The file could not be sent; try again" };
+    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", offline: "连接中…", typing: "客服正在输入…", greeting: "您好！有什么可以帮您？", related: "相关帮助文章", attach: "发送文件", uploadFailed: "文件发送失败，请重试", tooFast: "消息发送太快，稍后会自动重发" }
+    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Connecting…", typing: "Agent is typing…", greeting: "Hi! How can we help?", related: "Related help articles", attach: "Send a file", uploadFailed: "The file could not be sent; try again", tooFast: "Too many messages at once; we will send yours in a moment" };
   // Place in line and typical wait ("queue" frames from routing); {n} and {m} are filled in.
   var tq = zh
     ? { place: "您在队列中排第 {n} 位", wait: "通常等待约 {m} 分钟", soon: "通常不到一分钟", opens: "我们将于 {t} 恢复服务" }
@@ -193,6 +193,7 @@
     flush();
   }
 
+  var resendTimer = null;
   function flush() {
     if (!ready) return;
     saved.pending.forEach(function (p) {
@@ -308,6 +309,11 @@
         showQueue(f);
       } else if (f.type === "typing") {
         q(".typing").textContent = f.active ? t.typing : "";
+      } else if (f.type === "error" && f.code === "rate_limited") {
+        // Nothing was stored: the message stays pending and goes again once the wait is over.
+        q(".err").textContent = t.tooFast;
+        clearTimeout(resendTimer);
+        resendTimer = setTimeout(function () { q(".err").textContent = ""; flush(); }, (f.retry_after || 5) * 1000);
       } else if (f.type === "error") {
         q(".err").textContent = f.message;
         if (f.client_id) {
