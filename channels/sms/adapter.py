@@ -17,7 +17,7 @@ from channels.base import Capabilities, DeliveryStatus, HubPort, OutboundMessage
 from channels.render import render_for
 from channels.sms.config import TwilioConfig, TwilioConfigError
 from channels.sms.http import TwilioHttpClient
-from channels.sms.media import fetch_media
+from channels.sms.media import fetch_media, fetched_media_sids
 from channels.sms.outcome import PROVIDER_ERRORS, failure
 from channels.sms.parse import (
     MAX_MEDIA,
@@ -145,10 +145,31 @@ class TwilioChannel:
         if hub is None:
             raise _error(503, "channel stopped while fetching media")
         result = await hub.deliver(message)
+        if self.config.delete_media and not result.duplicate:
+            await self._delete_media(fetched_media_sids(message))
         log.debug("twilio %s %s -> message %s (duplicate=%s)", self.kind, message.external_id,
                   result.message_id, result.duplicate)
         # Duplicates get the same answer: Twilio only needs to know we have it.
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def _delete_media(self, sids: list[tuple[str, str]]) -> None:
+        """Delete media at Twilio once the hub keeps them (Twilio's advice for privacy); failures are logged."""
+        client = self._client
+        if not sids or client is None:
+            return
+
+        async def delete(message_sid: str, media_sid: str) -> None:
+            try:
+                await client.messages(message_sid).media(media_sid).delete_async()
+            except PROVIDER_ERRORS as exc:
+                log.warning("twilio: could not delete media %s of %s: %s", media_sid, message_sid, failure(exc).error)
+
+        try:
+            async with asyncio.timeout(self.config.media_timeout):
+                await asyncio.gather(*(delete(*sid) for sid in sids))
+        except TimeoutError:
+            log.warning("twilio: deleting %d media took longer than %s s; left at Twilio", len(sids),
+                        self.config.media_timeout)
 
     async def _on_status(self, request: web.Request) -> web.Response:
         form = await self._verified_form(request)

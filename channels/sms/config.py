@@ -39,6 +39,7 @@ class TwilioConfig:
     api_key_secret: str | None = field(default=None, repr=False)
     max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
     media_timeout: float = 10.0
+    delete_media: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -122,6 +123,7 @@ class TwilioConfig:
             api_key_secret=get("KEFU_TWILIO_API_KEY_SECRET"),
             max_media_bytes=max_media_bytes,
             media_timeout=media_timeout,
+            delete_media=_flag(get("KEFU_TWILIO_DELETE_MEDIA")),
         )
 
     @staticmethod

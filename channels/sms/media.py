@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -84,3 +85,16 @@ async def _fetch_one(
         return attachment, {**note, "status": "failed", "error": reason}
     # Fetched: the bytes are kept by the hub; the Twilio URL (which needs our credentials) is only noted.
     return replace(attachment, data=data, size=len(data), url=None), {**note, "status": "fetched"}
+
+
+_MEDIA_PATH = re.compile(r"/Messages/(MM[0-9a-fA-F]{32})/Media/(ME[0-9a-fA-F]{32})$")
+
+
+def fetched_media_sids(message: InboundMessage) -> list[tuple[str, str]]:
+    """(message SID, media SID) of every media item the hub now keeps, the only ones safe to delete at Twilio."""
+    sids = []
+    for note in message.metadata.get("media") or ():
+        found = _MEDIA_PATH.search(str(note.get("url") or "").split("?", 1)[0])
+        if note.get("status") == "fetched" and found:
+            sids.append((found.group(1), found.group(2)))
+    return sids

@@ -79,6 +79,7 @@ class FakeTwilioApi:
     _failing_calls: dict[int, int] = field(default_factory=dict)
     media: dict[str, StoredMedia] = field(default_factory=dict)
     media_requests: list[tuple[str, bool]] = field(default_factory=list)
+    deleted_media: list[str] = field(default_factory=list)
     enforce_media_auth: bool = True
     media_delay: float = 0.0
     _runner: web.AppRunner | None = None
@@ -103,6 +104,9 @@ class FakeTwilioApi:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
         app.router.add_get("/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}", self._media)
+        app.router.add_delete(
+            "/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media:ME[0-9a-fA-F]{32}}.json", self._delete_media
+        )
         app.router.add_get("/storage/{key}", self._storage)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -167,6 +171,15 @@ class FakeTwilioApi:
         # Twilio answers 307 with a short-lived signed URL on its storage.
         location = f"{self.storage_url}/storage/{media_sid}?Expires=300&Signature={secrets.token_hex(8)}"
         raise web.HTTPTemporaryRedirect(location)
+
+    async def _delete_media(self, request: web.Request) -> web.Response:
+        account, media_sid = request.match_info["account"], request.match_info["media"]
+        if not self._authorized(request, account):
+            return self._error(401, 20003, "Authenticate")
+        if self.media.pop(media_sid, None) is None:
+            return self._error(404, 20404, f"The requested resource {request.path} was not found")
+        self.deleted_media.append(media_sid)
+        return web.Response(status=204)
 
     async def _storage(self, request: web.Request) -> web.StreamResponse:
         if request.url.port != URL(self.storage_url).port:

@@ -84,9 +84,11 @@ def test_media_limits_come_from_the_environment_and_api_keys_fetch_media_too() -
         "KEFU_TWILIO_SMS_FROM": "+14155550100",
         "KEFU_TWILIO_MAX_MEDIA_BYTES": "5242880",
         "KEFU_TWILIO_MEDIA_TIMEOUT": "4.5",
+        "KEFU_TWILIO_DELETE_MEDIA": "1",
     }
     config = TwilioConfig.from_env("sms", env)
-    assert (config.max_media_bytes, config.media_timeout) == (5 * 1024 * 1024, 4.5)
+    assert (config.max_media_bytes, config.media_timeout, config.delete_media) == (5 * 1024 * 1024, 4.5, True)
+    assert TwilioConfig.from_env("sms", BASE | {"KEFU_TWILIO_SMS_FROM": "+14155550100"}).delete_media is False
     assert config.credentials == (ACCOUNT_SID, AUTH_TOKEN)
     keyed = TwilioConfig.from_env(
         "sms", env | {"KEFU_TWILIO_API_KEY_SID": "SK" + "2" * 32, "KEFU_TWILIO_API_KEY_SECRET": "s3cret"}

@@ -167,6 +167,31 @@ async def test_slow_storage_cannot_make_twilio_give_up_on_the_webhook(
     assert all(a.data is None and a.url for a in message.attachments)
 
 
+async def test_with_deletion_on_the_media_the_hub_keeps_are_deleted_at_twilio(
+    serve: ServeChannels, hub: RecordingHub, twilio_api: FakeTwilioApi
+) -> None:
+    server, _ = await serve(delete_media=True, max_media_bytes=4096)
+    big = b"%PDF-1.4\n" + b"0" * 5000
+    form = mms_form(twilio_api, (png(), "image/png"), (big, "application/pdf"))
+    photo_sid, big_sid = (form[f"MediaUrl{i}"].rsplit("/", 1)[-1] for i in (0, 1))
+    assert await post_inbound(server, form) == 200
+    [message] = hub.delivered
+    assert message.attachments[0].data is not None
+    # Only what the hub now holds is deleted; the file too big to fetch stays at Twilio.
+    assert twilio_api.deleted_media == [photo_sid]
+    assert big_sid in twilio_api.media and photo_sid not in twilio_api.media
+    assert await post_inbound(server, form) == 200  # Twilio retried: nothing more to delete, still 200
+    assert twilio_api.deleted_media == [photo_sid]
+
+
+async def test_by_default_media_stay_at_twilio(
+    serve: ServeChannels, hub: RecordingHub, twilio_api: FakeTwilioApi
+) -> None:
+    server, _ = await serve()
+    assert await post_inbound(server, mms_form(twilio_api, (png(), "image/png"))) == 200
+    assert twilio_api.deleted_media == [] and len(twilio_api.media) == 1
+
+
 def test_only_twilios_own_https_hosts_get_the_account_credentials() -> None:
     media = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
     assert sends_credentials("https://api.twilio.com" + media)
