@@ -1,4 +1,4 @@
-"""The asyncio HTTP client the twilio library uses, with a default timeout it otherwise forgets."""
+"""The asyncio HTTP client the twilio library uses (with the default timeout it forgets), and media downloads."""
 from __future__ import annotations
 
 import asyncio
