@@ -12,16 +12,18 @@ from bots.content import (
     BotContent,
     ContentError,
     content_from_json,
+    content_to_json,
     intent_from_json,
     intent_to_json,
     response_from_json,
 )
 from bots.draft import MissingItem, delete_intent, delete_response, replace_intent, replace_response
+from bots.draft_merge import merge_drafts
 from bots.draft_store import Edit
 from bots.lint import lint
 from bots.rasa_format import RasaFormatError, from_bot_content, write_domain, write_nlu
 from bots.service import BOT_SERVICE as BOT
-from hub.domain import DomainError, NotFound, Role
+from hub.domain import Conflict, DomainError, NotFound, Role
 from hub.http import field_str, path_int, read_json
 
 routes = web.RouteTableDef()
@@ -103,12 +105,32 @@ async def get_draft(request: web.Request) -> web.Response:
 @requires(Role.DESIGNER)
 async def put_draft(request: web.Request) -> web.Response:
     """Replace the whole draft; `revision` must be the one the designer edited (else 409)."""
-    data = await read_json(request, max_bytes=MAX_IMPORT_BYTES)
+    data = await read_json(request, max_bytes=MAX_IMPORT_BYTES * 2)
     revision = int_field(data, "revision")
     if not isinstance(data.get("content"), dict):
         raise DomainError("'content' must be Kefu's bot JSON object", code="missing_field")
     content = parsed(lambda: content_from_json(data["content"]))
-    return web.json_response({"draft": await apply(request, lambda _old: content, revision)})
+    if data.get("base") is None:
+        return web.json_response({"draft": await apply(request, lambda _old: content, revision)})
+    if not isinstance(data["base"], dict):
+        raise DomainError("'base' must be the bot JSON the edit started from", code="invalid_field")
+    base = content_to_json(parsed(lambda: content_from_json(data["base"])))
+    mine = content_to_json(content)
+    draft = await apply(request, lambda current: merged_edit(base, mine, current), None)
+    # Anything in the saved draft that is not what was sent came from someone else's save.
+    return web.json_response({"draft": draft, "merged": draft["content"] != mine})
+
+
+def merged_edit(base: dict[str, Any], mine: dict[str, Any], current: BotContent) -> BotContent:
+    """The draft with this designer's changes (mine against base) merged in; a 409 naming both-sides edits."""
+    result = merge_drafts(base, mine, content_to_json(current))
+    if result.conflicts:
+        names = ", ".join(f"{c.kind} '{c.name}'" for c in result.conflicts)
+        raise Conflict(
+            f"someone else saved changes to the same items: {names}; reload to see theirs and make yours again",
+            code="merge_conflict", details={"conflicts": [c.as_json() for c in result.conflicts]},
+        )
+    return content_from_json(result.content)
 
 
 @routes.get("/api/bot/draft/intents")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Any
 
 
 class ConversationStatus(str, enum.Enum):
@@ -63,9 +64,14 @@ class DomainError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # Extra fields of the JSON error body, for a client that acts on them (e.g. which items conflict).
+        self.details = details or {}
         if code is not None:
             self.code = code
         if status is not None:

@@ -2,10 +2,11 @@
 let csrf = "";
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, body = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.body = body; // the whole JSON error, for fields beyond code and message
   }
 }
 
@@ -24,7 +25,7 @@ export async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data.error || "error", data.message || res.statusText);
+  if (!res.ok) throw new ApiError(res.status, data.error || "error", data.message || res.statusText, data);
   return data;
 }
 

@@ -83,6 +83,7 @@ export async function loadContent() {
     updated_at: draft.updated_at ?? null, updated_by: draft.updated_by ?? null,
   };
   state.content = normalize(draft.content);
+  state.base = structuredClone(state.content);
   state.dirty = false;
   emit("content", "loaded");
 }
@@ -92,21 +93,36 @@ function normalize(content) {
   return content;
 }
 
-// Save the draft with the revision it was read at (409 when someone else saved meanwhile).
+// Save the draft with the content it was read as (`base`): the hub merges it with whatever others saved
+// meanwhile, item by item, and answers 409 only when someone changed one of the same items.
 export async function saveDraft() {
   try {
-    const { draft } = await api("PUT", "/api/bot/draft", { content: state.content, revision: state.draft.revision });
+    const { draft, merged } = await api("PUT", "/api/bot/draft", {
+      content: state.content, revision: state.draft.revision, base: state.base,
+    });
     state.draft.revision = draft.revision ?? state.draft.revision;
     state.draft.updated_at = draft.updated_at ?? state.draft.updated_at;
     state.draft.updated_by = draft.updated_by ?? state.draft.updated_by;
+    state.base = structuredClone(normalize(draft.content));
     state.dirty = false;
+    if (merged) {
+      // Someone else's changes are in the saved draft now: show them.
+      state.content = structuredClone(state.base);
+      emit("content", "merged");
+      toast(t("d_merged"));
+    }
     emit("dirty", "saved");
     return true;
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) emit("stale", err);
-    toast(err instanceof ApiError && err.status === 409 ? t("d_stale") : explain(err), "bad");
+    toast(err instanceof ApiError && err.status === 409 ? staleText(err) : explain(err), "bad");
     return false;
   }
+}
+
+function staleText(err) {
+  const items = (err.body?.conflicts || []).map((c) => `${t(`d_kind_${c.kind.replace(" ", "_")}`)} ${c.name}`);
+  return items.length ? `${t("d_conflict")} ${items.join(", ")}` : t("d_stale");
 }
 
 // Save the draft if needed, then snapshot it as a new version and train it (202; poll the version).

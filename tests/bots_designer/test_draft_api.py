@@ -220,3 +220,43 @@ async def test_a_version_from_the_draft_trains_with_progress_and_the_draft_moves
     assert status == 400 and body["error"] == "too_long"
     status, body = await designer.post("/api/bot/draft/versions", {"train": False, "label": "kept for later"})
     assert status == 201 and body["version"]["status"] == "new"
+
+
+async def test_two_designers_saving_at_once_merge_and_only_the_same_item_conflicts(
+    designer: AgentSession, bot_hub: TestClient, login_as: Any
+) -> None:
+    await add_agent(bot_hub, "ming@example.com", Role.DESIGNER)
+    ming = await login_as("ming@example.com")
+    loaded = (await designer.get("/api/bot/draft"))[1]["draft"]
+    base = loaded["content"]
+    first, second = base["intents"][0]["name"], base["intents"][1]["name"]
+
+    theirs = copy.deepcopy(base)
+    theirs["intents"][1]["examples"].append({"text": "好的，再见"})
+    status, body = await put(ming, "/api/bot/draft", {"content": theirs, "revision": 1, "base": base})
+    assert status == 200 and body["merged"] is False and body["draft"]["revision"] == 2
+
+    # Dana is still on revision 1: her edit to another intent is merged with Ming's, not refused.
+    mine = copy.deepcopy(base)
+    mine["intents"][0]["examples"].append({"text": "good evening there"})
+    status, body = await put(designer, "/api/bot/draft", {"content": mine, "revision": 1, "base": base})
+    assert status == 200, body
+    assert body["merged"] is True and body["draft"]["revision"] == 3
+    saved = {i["name"]: i for i in body["draft"]["content"]["intents"]}
+    assert {"text": "good evening there"} in saved[first]["examples"]
+    assert {"text": "好的，再见"} in saved[second]["examples"]
+
+    # Both change the same intent: the later save is refused with the item named, and nothing is written.
+    base = body["draft"]["content"]
+    ming_edit, dana_edit = copy.deepcopy(base), copy.deepcopy(base)
+    ming_edit["intents"][0]["examples"].append({"text": "evening!"})
+    dana_edit["intents"][0]["examples"].pop(0)
+    assert (await put(ming, "/api/bot/draft", {"content": ming_edit, "revision": 3, "base": base}))[0] == 200
+    status, body = await put(designer, "/api/bot/draft", {"content": dana_edit, "revision": 3, "base": base})
+    assert status == 409 and body["error"] == "merge_conflict"
+    assert body["conflicts"] == [{"kind": "intent", "name": first, "mine": "changed", "theirs": "changed"}]
+    assert f"intent '{first}'" in body["message"]
+    assert (await designer.get("/api/bot/draft"))[1]["draft"]["content"] == ming_edit
+
+    status, body = await put(designer, "/api/bot/draft", {"content": dana_edit, "revision": 4, "base": "nope"})
+    assert status == 400 and body["error"] == "invalid_field"
