@@ -24,6 +24,13 @@ class ModelError(Exception):
     """A model file that cannot be read, or content that cannot be trained."""
 
 
+# A letter or digit of a script that puts spaces between words. A lookup value must not run on into
+# one ("sun" is not in "sunday"), but Chinese, Japanese and Korean write words together, so a
+# neighbouring ideograph, kana or hangul is no boundary: 周日 is found in 周日你们几点营业, and
+# iPhone in 我的iPhone坏了.
+SPACED_WORD_CHAR = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+
+
 @dataclass(frozen=True)
 class EntityRules:
     """Regexes and lookup tables from the content, with synonyms mapping found text to values."""
@@ -45,7 +52,9 @@ class EntityRules:
             words = sorted((e for e in table.elements if e.strip()), key=len, reverse=True)
             if words:
                 alternation = "|".join(re.escape(w) for w in words)
-                patterns.append((table.name, re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)))
+                patterns.append((table.name, re.compile(
+                    rf"(?<!{SPACED_WORD_CHAR})(?:{alternation})(?!{SPACED_WORD_CHAR})", re.IGNORECASE
+                )))
         return cls(tuple(patterns), content.nlu.synonym_map())
 
     def find(self, text: str) -> tuple[EntityFound, ...]:
