@@ -34,6 +34,7 @@ from hub.http import field_str, json_error, path_int, read_json
 from hub.keys import ACTIONS, BUS, DATABASE, LOGIN_GUARD, MERGE, PUSH, QUERIES, SETTINGS
 from hub.passwords import hash_password_sync, verify_password
 from hub.queries import INBOX_VIEWS
+from hub.routing.service import ROUTING_SERVICE
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -130,7 +131,9 @@ async def set_presence(request: web.Request) -> web.Response:
         presence = Presence(value)
     except ValueError as exc:
         raise DomainError("presence must be available, away or offline", code="invalid_field") from exc
-    await request.app[ACTIONS].set_presence(current_agent(request).id, presence)
+    # Through routing, so the change is recorded and published now: offers to an agent going away are
+    # withdrawn and their chats requeued at once, not on routing's next pass.
+    await request.app[ROUTING_SERVICE].set_presence(current_agent(request).id, presence, "console")
     return web.json_response({"presence": presence.value})
 
 

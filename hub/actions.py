@@ -1094,17 +1094,6 @@ class Actions:
 
         await self.db.run_write(tx)
 
-    async def set_presence(self, agent_id: int, presence: Presence) -> None:
-        """Change an agent's presence."""
-        now = self.clock()
-
-        def tx(conn: Connection) -> Any:
-            conn.execute(
-                update(agents).where(agents.c.id == agent_id).values(presence=presence.value, last_activity_at=now)
-            )
-
-        await self.db.run_write(tx)
-
 
 def _verified(msg: InboundMessage, channel: str) -> str | None:
     for ch, address in msg.verified_addresses:

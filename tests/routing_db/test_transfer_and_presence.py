@@ -201,3 +201,22 @@ async def test_the_periodic_repair_restores_what_a_crash_between_commit_and_even
     status, body = await boss.get("/api/metrics/agents")
     (mine,) = [a for a in body["agents"] if a["agent_id"] == ana.id]
     assert mine["handling_seconds"] == 60  # the repaired interval starts at the assignment
+
+
+async def test_an_agent_stepping_away_is_seen_at_once_and_what_rings_for_them_is_withdrawn(center: Center) -> None:
+    support = await center.queue(name="Support", offer_timeout_seconds=60)
+    ana = await center.agent("ana@example.com", [support])
+    boss = await center.boss()
+    chat = await center.customer_writes("anyone there?")
+    await center.move_to(chat, support)
+    await center.settle()
+    assert [o["conversation_id"] for o in await ana.offers()] == [chat]
+
+    status, _ = await ana.post("/api/me/presence", {"presence": "away"})
+    assert status == 200
+    # No routing pass has run since: the change is recorded and pushed by the request itself.
+    seen = await boss.frame("presence", agent_id=ana.id, presence="away")
+    assert seen["reason"] == "console"
+    assert await ana.offers() == []
+    status, body = await ana.get("/api/me/routing")
+    assert body["agent"]["presence"] == "away"
