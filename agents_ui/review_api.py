@@ -49,8 +49,11 @@ async def review_inbox(request: web.Request) -> web.Response:
     reason = _choice(request, "reason", REASONS, None)
     limit = _positive(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     cursor = _positive(request, "cursor", None)
+    group = _choice(request, "group", ("text",), None)
     assert status is not None and limit is not None
-    listing = await request.app[BOT].review.listing(status=status, reason=reason, limit=limit, cursor=cursor)
+    listing = await request.app[BOT].review.listing(
+        status=status, reason=reason, limit=limit, cursor=cursor, grouped=group == "text"
+    )
     return web.json_response(listing)
 
 
@@ -58,16 +61,16 @@ async def _resolve(request: web.Request, *, status: str, resolution: str | None,
                    edit: Edit | None = None, article_id: int | None = None) -> web.Response:
     item_id = path_int(request, "id")
     try:
-        item, draft = await request.app[BOT].review.resolve(item_id, status=status, resolution=resolution,
-                                                             target=target, actor=actor(request), edit=edit,
-                                                             article_id=article_id)
+        item, draft, also = await request.app[BOT].review.resolve(item_id, status=status, resolution=resolution,
+                                                                   target=target, actor=actor(request), edit=edit,
+                                                                   article_id=article_id)
     except MissingItem as exc:
         raise DomainError(str(exc), code="unknown_intent", status=422) from exc
     except ContentError as exc:
         raise DomainError(str(exc), code="invalid_content", status=422) from exc
     if draft is None:
         draft = await request.app[BOT].drafts.get()
-    return web.json_response({"item": item, "draft": meta(draft)})
+    return web.json_response({"item": item, "draft": meta(draft), "also_resolved": also})
 
 
 async def _item_text(request: web.Request) -> str:

@@ -5,16 +5,19 @@ same transaction, so the next version trained from the draft learns from it.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy import Connection, String, Table, delete, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bots import policy
 from bots.draft_store import Edit, draft_dict, edit_draft
+from bots.lint import normalize
 from bots.policy import Decision
 from channels.base import utcnow
 from hub.domain import Conflict, DomainError, NotFound
@@ -30,6 +33,11 @@ articles = cast(Table, KbArticle.__table__)
 
 REASONS = ("unsure", "kb_fallback", "handed_off", "did_not_help")
 STATUSES = ("pending", "assigned", "dismissed")
+
+
+def review_key(text: str) -> str:
+    """The same question however it was typed (case, width, spaces, end punctuation): the inbox's group."""
+    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +116,7 @@ class ReviewStore:
                 "message_id": target_id, "conversation_id": conversation_id, "text": text,
                 "language": policy.detect_language(text, fallback_language), "channel": channel[:32],
                 "reason": cause.reason, "intent": cause.intent, "confidence": cause.confidence,
-                "version_id": version_id, "created_at": now, "status": "pending",
+                "version_id": version_id, "created_at": now, "status": "pending", "text_key": review_key(text),
             }
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             statement = dialect.insert(items).values(**values)
@@ -124,25 +132,54 @@ class ReviewStore:
         return await self.db.run_write(tx)
 
     async def listing(self, *, status: str, reason: str | None, limit: int,
-                      cursor: int | None) -> dict[str, Any]:
-        """Items newest first (before `cursor`), with counts per reason for the status."""
-        query = select(items).where(items.c.status == status)
-        if reason is not None:
-            query = query.where(items.c.reason == reason)
-        if cursor is not None:
-            query = query.where(items.c.id < cursor)
-        query = query.order_by(items.c.id.desc()).limit(limit + 1)
+                      cursor: int | None, grouped: bool = False) -> dict[str, Any]:
+        """Items newest first (before `cursor`), with counts per reason for the status.
+
+        Grouped, each entry is the newest item of one question however it was typed, with `count` items
+        in all, and the cursor runs over the groups' newest ids.
+        """
         counting = select(items.c.reason, func.count()).where(items.c.status == status).group_by(items.c.reason)
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
+            if grouped:
+                rows, counts_by_id = await self._groups(conn, status, reason, limit, cursor)
+            else:
+                query = select(items).where(items.c.status == status)
+                if reason is not None:
+                    query = query.where(items.c.reason == reason)
+                if cursor is not None:
+                    query = query.where(items.c.id < cursor)
+                rows = (await conn.execute(query.order_by(items.c.id.desc()).limit(limit + 1))).all()
+                counts_by_id = {}
             counts = {r[0]: int(r[1]) for r in (await conn.execute(counting)).all()}
         page = rows[:limit]
+        entries = [item_dict(r) for r in page]
+        if grouped:
+            for entry in entries:
+                entry["count"] = counts_by_id[entry["id"]]
         return {
-            "items": [item_dict(r) for r in page],
+            "items": entries,
             "counts": {name: counts.get(name, 0) for name in REASONS},
             "total": sum(counts.values()),
             "next_cursor": page[-1].id if len(rows) > limit else None,
         }
+
+    @staticmethod
+    async def _groups(conn: Any, status: str, reason: str | None, limit: int,
+                      cursor: int | None) -> tuple[list[Any], dict[int, int]]:
+        """The newest item of each question (limit + 1 of them, before `cursor`) and each group's size."""
+        # Rows from before text keys existed group alone, by their id.
+        key = func.coalesce(items.c.text_key, sql_cast(items.c.id, String))
+        newest = func.max(items.c.id)
+        query = select(newest.label("newest"), func.count().label("n")).where(items.c.status == status)
+        if reason is not None:
+            query = query.where(items.c.reason == reason)
+        query = query.group_by(key)
+        if cursor is not None:
+            query = query.having(newest < cursor)
+        groups = (await conn.execute(query.order_by(newest.desc()).limit(limit + 1))).all()
+        sizes = {int(g.newest): int(g.n) for g in groups}
+        rows = (await conn.execute(select(items).where(items.c.id.in_(list(sizes))))).all()
+        return sorted(rows, key=lambda r: r.id, reverse=True), sizes
 
     async def resolve(self, item_id: int, *, status: str, resolution: str | None, target: str | None,
                       actor: str, edit: Edit | None = None,
@@ -162,12 +199,19 @@ class ReviewStore:
                 raise DomainError(f"knowledge-base article {article_id} does not exist", code="unknown_article",
                                   status=422)
             draft = edit_draft(conn, edit, revision=None, actor=actor, now=now) if edit is not None else None
-            conn.execute(update(items).where(items.c.id == item_id).values(
-                status=status, resolution=resolution, target=target, resolved_by=actor[:64], resolved_at=now))
-            return conn.execute(select(items).where(items.c.id == item_id)).one(), draft
+            closed = {"status": status, "resolution": resolution, "target": target, "resolved_by": actor[:64],
+                      "resolved_at": now}
+            conn.execute(update(items).where(items.c.id == item_id).values(**closed))
+            also = 0
+            if row.text_key is not None:
+                # The same question from other customers is settled by the same decision.
+                also = conn.execute(update(items).where(
+                    items.c.status == "pending", items.c.text_key == row.text_key, items.c.id != item_id,
+                ).values(**closed)).rowcount
+            return conn.execute(select(items).where(items.c.id == item_id)).one(), draft, also
 
-        row, draft = await self.db.run_write(tx)
-        return item_dict(row), draft_dict(draft) if draft is not None else None
+        row, draft, also = await self.db.run_write(tx)
+        return item_dict(row), draft_dict(draft) if draft is not None else None, int(also or 0)
 
     async def item(self, item_id: int) -> dict[str, Any]:
         """One item, or NotFound."""
@@ -179,12 +223,21 @@ class ReviewStore:
 
     async def article_links(self) -> list[dict[str, Any]]:
         """Questions the designer said a knowledge-base article answers, oldest first."""
-        query = (select(items.c.id, items.c.text, items.c.language, items.c.target, items.c.resolved_at)
+        query = (select(items.c.id, items.c.text, items.c.language, items.c.target, items.c.resolved_at,
+                        items.c.text_key)
                  .where(items.c.resolution == "article").order_by(items.c.id))
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [{"review_item_id": r.id, "text": r.text, "language": r.language, "article_id": int(r.target),
-                 "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None} for r in rows]
+        links, seen = [], set()
+        for r in rows:
+            # One question asked by many customers is one link (their items were settled together).
+            if r.text_key is not None and (r.text_key, r.target) in seen:
+                continue
+            seen.add((r.text_key, r.target))
+            links.append({"review_item_id": r.id, "text": r.text, "language": r.language,
+                          "article_id": int(r.target),
+                          "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None})
+        return links
 
 
 def _customer_items(customer_id: int) -> Any:

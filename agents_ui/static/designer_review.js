@@ -18,7 +18,8 @@ export function mount(node) {
 }
 
 async function fetchItems() {
-  const params = new URLSearchParams({ status });
+  // The same question from many customers is one row (group=text), settled for all of them at once.
+  const params = new URLSearchParams({ status, group: "text" });
   if (reason) params.set("reason", reason);
   return api("GET", `/api/bot/review?${params}`);
 }
@@ -56,7 +57,9 @@ function row(item, articles) {
     el("option", { value: "" }, t("d_to_article")), articles.map((a) => el("option", { value: a.id }, a.title)));
   const pending = item.status === "pending";
   return el("tr", { "data-review": item.id },
-    el("td", { class: "text" }, item.text, el("div", { class: "muted" }, `${item.channel ?? ""} · ${item.language ?? ""}`)),
+    el("td", { class: "text" }, item.text,
+      item.count > 1 ? el("span", { class: "badge asked", "data-count": item.count }, `${item.count} ${t("d_askers")}`) : "",
+      el("div", { class: "muted" }, `${item.channel ?? ""} · ${item.language ?? ""}`)),
     el("td", {}, el("span", { class: `badge reason-${item.reason}` }, t(`d_reason_${item.reason}`))),
     el("td", {}, item.intent ? `${item.intent} ${percent(item.confidence)}` : "—"),
     el("td", { class: "muted" }, time(item.created_at)),
@@ -77,7 +80,7 @@ async function resolve(item, action, body) {
   }
   const res = await guarded(() => api("POST", `/api/bot/review/${item.id}/${action}`, body));
   if (!res) return;
-  toast(`«${item.text}» ${t(`d_done_${action}`)}`);
+  toast(`«${item.text}» ${t(`d_done_${action}`)}${res.also_resolved ? ` (+${res.also_resolved} ${t("d_same_settled")})` : ""}`);
   if (action === "assign" || action === "out-of-scope") await guarded(loadContent);
   await show();
 }

@@ -76,7 +76,10 @@ class BotReviewItem(Base):
     """A customer message the bot was unsure about, handed off on, or that did not help; one per message."""
 
     __tablename__ = "bot_review_items"
-    __table_args__ = (Index("ix_bot_review_items_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_bot_review_items_status_id", "status", "id"),
+        Index("ix_bot_review_items_status_text_key", "status", "text_key"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
@@ -93,3 +96,5 @@ class BotReviewItem(Base):
     target: Mapped[str | None] = mapped_column(String(200))  # intent name or article id
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The same question however it was typed (bots.review_store.review_key): the inbox groups by it.
+    text_key: Mapped[str | None] = mapped_column(String(16))

@@ -154,6 +154,44 @@ async def test_articles_out_of_scope_dismissal_and_a_verdict_that_did_not_help(
     assert (await inbox(designer))["total"] == 0
 
 
+async def test_the_same_question_from_many_customers_is_one_entry_settled_once(
+    bot_hub: TestClient, designer: AgentSession, visitors: Any
+) -> None:
+    asked = ["我想预约上门安装空调", "我想预约上门安装空调！", "what's the weather like on mars",
+             "  我想预约上门安装空调？", "What's the weather like on Mars?"]
+    for text in asked:
+        visitor = await visitors()
+        await visitor.ask(text)
+        await settled(bot_hub, visitor.conversation_id)
+
+    grouped = await inbox(designer, "?group=text")
+    assert [(i["text"].strip(), i["count"]) for i in grouped["items"]] == [
+        ("What's the weather like on Mars?", 2), ("我想预约上门安装空调？", 3)]  # newest of each, newest first
+    assert grouped["total"] == 5 and len((await inbox(designer))["items"]) == 5
+    page = await inbox(designer, "?group=text&limit=1")
+    assert page["items"][0]["count"] == 2
+    rest = await inbox(designer, f"?group=text&limit=1&cursor={page['next_cursor']}")
+    assert [i["count"] for i in rest["items"]] == [3] and rest["next_cursor"] is None
+
+    # One decision settles the three customers' items, and the draft gets the example once.
+    install = rest["items"][0]
+    status, body = await designer.post(f"/api/bot/review/{install['id']}/assign",
+                                       {"intent": "book_installation", "create": True})
+    assert status == 200 and body["also_resolved"] == 2
+    draft = (await designer.get("/api/bot/draft"))[1]["draft"]
+    [intent] = [i for i in draft["content"]["intents"] if i["name"] == "book_installation"]
+    assert intent["examples"] == [{"text": install["text"]}]
+    assigned = await inbox(designer, "?status=assigned")
+    assert sorted(i["text"].strip() for i in assigned["items"]) == sorted(t.strip() for t in asked if "空调" in t)
+    assert {i["target"] for i in assigned["items"]} == {"book_installation"}
+    left = await inbox(designer, "?group=text")
+    assert [(i["count"], i["status"]) for i in left["items"]] == [(2, "pending")]
+    status, _ = await designer.post(f"/api/bot/review/{install['id']}/dismiss")
+    assert status == 409
+    status, body = await designer.get("/api/bot/review?group=words")
+    assert status == 400 and body["error"] == "invalid_field"
+
+
 async def test_bad_review_requests_are_refused(designer: AgentSession) -> None:
     for query, code in (("?status=done", 400), ("?reason=angry", 400), ("?limit=0", 400), ("?limit=201", 400),
                         ("?limit=x", 400), ("?cursor=-3", 400)):

@@ -261,6 +261,13 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
 
     # a customer asks something the starter bot is unsure about: it asks to rephrase, and the
     # message waits in the review inbox
+    # (another customer asked the same a moment earlier, typed a little differently)
+    earlier_ctx = await browser.new_context(viewport={"width": 1000, "height": 760})
+    earlier = await earlier_ctx.new_page()
+    await earlier.goto(f"{base}/demo")
+    await customer_asks(earlier.locator("#kefu-widget"), "你们春节放假吗？")
+    await earlier.locator("#kefu-widget").locator(".m:not(.me)").first.wait_for()
+    await earlier_ctx.close()
     customer_ctx = await browser.new_context(viewport={"width": 1000, "height": 760})
     customer = await customer_ctx.new_page()
     await customer.goto(f"{base}/demo")
@@ -318,11 +325,13 @@ async def test_review_inbox_articles_evaluation_and_rasa_round_trip_in_chromium(
     await page.locator(".d-tab[data-panel=review]").click()
     row = page.locator("#review-items tr", has_text="你们春节放假吗")
     await row.wait_for()
+    assert await row.count() == 1  # the two customers' question is one row
     await row.locator(".badge", has_text="Unsure").wait_for()
+    await row.locator(".badge.asked[data-count='2']", has_text="2 customers asked this").wait_for()
     await shot(page, "designer-review.png")
     await row.locator(".assign-intent").select_option("opening_hours")
     await row.locator("[data-action=assign]").click()
-    await page.locator(".toast", has_text="added as an example").wait_for()
+    await page.locator(".toast", has_text="added as an example (+1 more of the same question").wait_for()
     await row.wait_for(state="detached")
     await page.select_option("#review-status", "assigned")
     await page.locator("#review-items tr", has_text="你们春节放假吗").locator("td", has_text="opening_hours").wait_for()
