@@ -83,6 +83,9 @@ async def login(request: web.Request) -> web.Response:
     await request.app[ACTIONS].create_session(
         agent.id, token_hash(token), csrf, timedelta(hours=settings.session_ttl_hours)
     )
+    # Logging in makes the agent available; through routing it is recorded and pushed now, and
+    # waiting chats are offered without waiting for routing's next pass.
+    await request.app[ROUTING_SERVICE].set_presence(agent.id, Presence.AVAILABLE, "login")
     response = web.json_response(
         {"agent": {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role},
          "csrf_token": csrf}

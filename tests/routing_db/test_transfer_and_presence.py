@@ -220,3 +220,12 @@ async def test_an_agent_stepping_away_is_seen_at_once_and_what_rings_for_them_is
     assert await ana.offers() == []
     status, body = await ana.get("/api/me/routing")
     assert body["agent"]["presence"] == "away"
+
+
+async def test_logging_in_is_seen_by_supervisors_at_once(center: Center) -> None:
+    boss = await center.boss()
+    ana = await center.login("ana@example.com")  # no routing pass runs in between
+    seen = await boss.frame("presence", agent_id=ana.id, presence="available")
+    assert seen["reason"] == "login"
+    status, body = await ana.get("/api/me/routing")
+    assert body["agent"]["presence"] == "available"
