@@ -11,7 +11,7 @@ from typing import Any
 
 SECURITY_MODES = ("none", "starttls", "tls")
 _SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
-_IMAP_PORTS = {"none": 143, "tls": 993}
+_IMAP_PORTS = {"none": 143, "starttls": 143, "tls": 993}
 DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
@@ -225,7 +225,7 @@ def _mailbox(entry: Any, env: Mapping[str, str], index: int) -> Mailbox:
     if entry.get("host"):
         security = str(entry.get("security", "tls")).lower()
         if security not in _IMAP_PORTS:
-            raise ConfigError(f"{where}.security must be tls or none (aioimaplib has no STARTTLS)")
+            raise ConfigError(f"{where}.security must be tls, starttls or none")
         password = entry.get("password")
         if entry.get("password_env"):
             # keeps the secret out of the JSON: the mailbox names another variable that holds it

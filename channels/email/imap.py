@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH  # type: ignore[import-untyped]
+from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH, Command  # type: ignore[import-untyped]
 
 from channels.email.config import ImapSettings, Mailbox
 from channels.email.ingest import Outcome
@@ -27,6 +27,25 @@ _UID = re.compile(rb"\bUID (\d+)")
 
 class ImapError(Exception):
     """The IMAP server said NO or BAD to something the poller needs."""
+
+
+async def start_tls(client: IMAP4, context: ssl.SSLContext, host: str, timeout: float) -> None:
+    """Upgrade a connection that has not logged in yet with STARTTLS (RFC 3501 6.2.1); aioimaplib has no
+    method for it, so the command goes through its protocol and the loop swaps the transport."""
+    protocol = client.protocol
+    if "STARTTLS" not in {c.upper() for c in protocol.capabilities}:
+        # Never fall back to plain text: the password would cross the network in the clear.
+        raise ImapError("the server does not offer STARTTLS")
+    response = await asyncio.wait_for(protocol.execute(Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)),
+                                      timeout)
+    if response.result != "OK":
+        raise ImapError(f"STARTTLS refused: {response.lines[-1:]!r}")
+    loop = asyncio.get_running_loop()
+    protocol.transport = await asyncio.wait_for(
+        loop.start_tls(protocol.transport, protocol, context, server_hostname=host), timeout
+    )
+    # What the server said it could do before encryption must be asked again (the RFC says so).
+    await asyncio.wait_for(protocol.capability(), timeout)
 
 
 def search_uids(lines: list[bytes | bytearray]) -> list[str]:
@@ -90,16 +109,20 @@ class MailboxPoller:
     async def _connect(self) -> IMAP4:
         self._lost = asyncio.Event()
         context = None
-        if self.settings.security == "tls":
+        if self.settings.security in ("tls", "starttls"):
             context = ssl.create_default_context()
             if not self.settings.validate_certs:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
         client = IMAP4(
             host=self.settings.host, port=self.settings.port, timeout=self.settings.timeout,
-            conn_lost_cb=lambda _error: self._lost.set(), ssl_context=context,
+            conn_lost_cb=lambda _error: self._lost.set(),
+            ssl_context=context if self.settings.security == "tls" else None,
         )
         await client.wait_hello_from_server()
+        if self.settings.security == "starttls":
+            assert context is not None
+            await start_tls(client, context, self.settings.host, self.settings.timeout)
         response = await client.login(self.settings.username, self.settings.password)
         if response.result != "OK":
             raise ImapError("login refused")

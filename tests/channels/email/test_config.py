@@ -70,8 +70,8 @@ def test_secrets_never_show_in_reprs_or_errors() -> None:
         ({"KEFU_EMAIL_FROM": "support@kefu.example",
           "KEFU_EMAIL_IMAP_MAILBOXES": '[{"address": "a@b", "host": "h"}]'}, "password"),
         ({"KEFU_EMAIL_FROM": "support@kefu.example",
-          "KEFU_EMAIL_IMAP_MAILBOXES": '[{"address": "a@b", "host": "h", "password": "p", "security": "starttls"}]'},
-         "security"),
+          "KEFU_EMAIL_IMAP_MAILBOXES": '[{"address": "a@b", "host": "h", "password": "p", "security": "ssl3"}]'},
+         "security must be tls, starttls or none"),
     ],
 )
 def test_mistakes_are_reported_by_the_setting_name(env: dict[str, str], message: str) -> None:
@@ -97,3 +97,13 @@ def test_the_hub_finds_the_channel_only_when_it_is_configured() -> None:
     (channel,) = channels_from_env({"KEFU_EMAIL_FROM": "help@shop.example", "KEFU_EMAIL_LISTEN": "127.0.0.1:2525"})
     assert channel.kind == "email" and channel.config.listen == ("127.0.0.1", 2525)
     assert isinstance(channel, Channel) and channel.routes() == []
+
+
+def test_imap_with_starttls_defaults_to_the_plain_port() -> None:
+    config = EmailConfig.from_env({
+        "KEFU_EMAIL_FROM": "support@kefu.example",
+        "KEFU_EMAIL_IMAP_MAILBOXES": '[{"address": "support@kefu.example", "host": "imap.kefu.example",'
+                                     ' "password": "p", "security": "starttls"}]',
+    })
+    imap = config.mailboxes[0].imap
+    assert imap is not None and (imap.port, imap.security) == (143, "starttls")

@@ -162,3 +162,51 @@ async def test_imap_over_tls_reads_mail_and_refuses_an_unverified_certificate(
         finally:
             await trusting.stop()
     assert [m.text for m in hub.delivered] == ["发票抬头写错了：应为「𠀾鑫科技有限公司」😀，请重开。"]
+
+
+async def test_imap_with_starttls_reads_mail_encrypted_and_never_falls_back_to_plain_text(
+    hub: RecordingHub, caplog: pytest.LogCaptureFixture,
+) -> None:
+    if dovecot_binary() is None:
+        pytest.skip("Debian's dovecot is not installed (apt-get install -y dovecot-imapd)")
+
+    def over_starttls(server: Dovecot, validate: bool) -> EmailChannel:
+        imap = ImapSettings(host=server.host, port=server.port, security="starttls", username=server.user,
+                            password=server.password, timeout=5, validate_certs=validate)
+        return EmailChannel(EmailConfig(from_address="support@example.com",
+                                        mailboxes=(Mailbox(server.user, imap=imap),)),
+                            reconnect_min=0.1, reconnect_max=0.5)
+
+    with running_dovecot(tls=False) as plain:  # a server that cannot encrypt: no login at all
+        name = plain.deliver(fixture("gb18030_alternative.eml"))
+        channel = over_starttls(plain, validate=False)
+        with caplog.at_level(logging.WARNING):
+            await channel.start(hub.port)
+            try:
+                await until(lambda: "does not offer STARTTLS" in caplog.text)
+            finally:
+                await channel.stop()
+        assert hub.delivered == [] and plain.flags_of(name) is None
+        assert "Login: user=" not in (plain.root / "dovecot.log").read_text(errors="replace")
+
+    with running_dovecot(tls=True) as server:  # the plain port, upgraded
+        name = server.deliver(fixture("gb18030_alternative.eml"))
+        strict = over_starttls(server, validate=True)  # self-signed: refused after STARTTLS, nothing read
+        with caplog.at_level(logging.WARNING):
+            await strict.start(hub.port)
+            try:
+                await until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text)
+            finally:
+                await strict.stop()
+        assert hub.delivered == [] and server.flags_of(name) is None
+
+        trusting = over_starttls(server, validate=False)
+        await trusting.start(hub.port)
+        try:
+            await until(lambda: server.flags_of(name) == "S")
+        finally:
+            await trusting.stop()
+        logins = [line for line in (server.root / "dovecot.log").read_text(errors="replace").splitlines()
+                  if "Login: user=" in line]
+        assert logins and all("TLS" in line for line in logins), logins
+    assert [m.text for m in hub.delivered] == ["发票抬头写错了：应为「𠀾鑫科技有限公司」😀，请重开。"]
