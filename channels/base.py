@@ -99,6 +99,8 @@ class SendResult:
     external_id: str | None = None
     error: str | None = None
     retryable: bool = False
+    # Seconds the provider asked us to wait before trying again (a flood ban); the outbox waits at least this.
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:

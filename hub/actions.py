@@ -964,7 +964,8 @@ class Actions:
                 if result.status is DeliveryStatus.DELIVERED:
                     values["delivered_at"] = now
             elif result.retryable and row.attempts < self.settings.outbox_max_attempts:
-                delay = backoff_delay(row.attempts, self.settings.outbox_base_delay_s)
+                # A provider's "retry after" wins over a shorter backoff: trying sooner only fails again.
+                delay = max(backoff_delay(row.attempts, self.settings.outbox_base_delay_s), result.retry_after or 0.0)
                 values = {
                     "delivery_status": DeliveryStatus.PENDING.value,
                     "delivery_error": result.error,

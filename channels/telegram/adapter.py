@@ -146,7 +146,7 @@ class TelegramChannel:
         remaining = self._flood_until.get(chat, 0.0) - self._clock()
         if remaining > 0:
             # Telegram asked us to hold off this chat; calling now would only extend the ban.
-            return _failed(f"Too Many Requests: retry after {remaining:.0f}s", retryable=True)
+            return _failed(f"Too Many Requests: retry after {remaining:.0f}s", retryable=True, retry_after=remaining)
         try:
             parts = plan(message)
         except UnsendableMessage as exc:
@@ -161,7 +161,8 @@ class TelegramChannel:
                     self._hold_off(chat, failure.retry_after)
                 if failure.retryable and index > 0:
                     self._remember(message.message_id, index, last_id)
-                return _failed(self._redact(failure.error), retryable=failure.retryable)
+                return _failed(self._redact(failure.error), retryable=failure.retryable,
+                               retry_after=failure.retry_after)
             last_id = message_external_id(sent.chat_id, sent.message_id)
         self._flood_until.pop(chat, None)
         # The last part carries the keyboard, so a button tap's reply_to matches this id.
@@ -254,8 +255,8 @@ def _chat_id(recipient: str) -> int | str:
     return int(recipient) if recipient.lstrip("-").isdigit() else recipient
 
 
-def _failed(error: str, *, retryable: bool) -> SendResult:
-    return SendResult(status=DeliveryStatus.FAILED, error=error, retryable=retryable)
+def _failed(error: str, *, retryable: bool, retry_after: float | None = None) -> SendResult:
+    return SendResult(status=DeliveryStatus.FAILED, error=error, retryable=retryable, retry_after=retry_after)
 
 
 def channels_from_env(env: Mapping[str, str] | None = None) -> list[TelegramChannel]:

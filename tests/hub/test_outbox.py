@@ -27,9 +27,10 @@ class FlakyProvider:
     kind: ClassVar[str] = "sms"
     capabilities: ClassVar[Capabilities] = Capabilities(max_text_length=1600)
 
-    def __init__(self, failures: int, retryable: bool = True) -> None:
+    def __init__(self, failures: int, retryable: bool = True, retry_after: float | None = None) -> None:
         self.failures = failures
         self.retryable = retryable
+        self.retry_after = retry_after
         self.sent: list[OutboundMessage] = []
         self.calls = 0
 
@@ -45,7 +46,8 @@ class FlakyProvider:
     async def send(self, message: OutboundMessage) -> SendResult:
         self.calls += 1
         if self.calls <= self.failures:
-            return SendResult(DeliveryStatus.FAILED, error="503 provider unavailable", retryable=self.retryable)
+            return SendResult(DeliveryStatus.FAILED, error="503 provider unavailable", retryable=self.retryable,
+                              retry_after=self.retry_after)
         self.sent.append(message)
         return SendResult(DeliveryStatus.SENT, external_id=f"SM-out-{self.calls}")
 
@@ -98,6 +100,16 @@ async def test_retries_stop_after_the_limit(aiohttp_client: Any, settings: Setti
     message_id = await reply_to_new_sms(hub)
     await wait_for_status(hub, message_id, "failed")
     assert provider.calls == settings.outbox_max_attempts
+
+
+async def test_a_provider_asking_to_wait_is_not_tried_again_sooner(aiohttp_client: Any, settings: Settings) -> None:
+    provider = FlakyProvider(failures=1, retry_after=0.6)  # e.g. Telegram's flood control, 429 retry_after
+    hub = await start_hub(aiohttp_client, settings, provider)
+    message_id = await reply_to_new_sms(hub)
+    started = asyncio.get_running_loop().time()
+    await wait_for_status(hub, message_id, "sent")
+    # The backoff alone would have retried after ~0.05 s; the provider's wait is kept, and one retry does it.
+    assert asyncio.get_running_loop().time() - started >= 0.55 and provider.calls == 2
 
 
 async def test_a_send_interrupted_by_a_crash_is_picked_up_again(aiohttp_client: Any, settings: Settings) -> None:

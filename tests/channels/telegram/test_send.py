@@ -122,6 +122,7 @@ async def test_flood_control_is_retryable_and_respected_until_it_expires(
     assert (limited.status, limited.retryable) == (DeliveryStatus.FAILED, True)
     assert limited.error == "Too Many Requests: retry after 30s"
     assert (too_soon.retryable, too_soon.error) == (True, "Too Many Requests: retry after 20s")
+    assert (limited.retry_after, too_soon.retry_after) == (30, 20)  # the outbox waits at least this long
     assert later.ok
     assert len(api.calls_to("sendMessage")) == 2, "nothing was sent while Telegram said to wait"
 
