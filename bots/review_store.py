@@ -221,6 +221,16 @@ class ReviewStore:
             raise NotFound(f"review item {item_id} does not exist")
         return item_dict(row)
 
+    async def linked_article_id(self, text: str) -> int | None:
+        """The article a designer said answers this question (however it is typed), newest link first."""
+        query = (select(items.c.target)
+                 .where(items.c.status == "assigned", items.c.text_key == review_key(text),
+                        items.c.resolution == "article")
+                 .order_by(items.c.resolved_at.desc(), items.c.id.desc()).limit(1))
+        async with self.db.read() as conn:
+            target = (await conn.execute(query)).scalar()
+        return int(target) if target is not None else None
+
     async def article_links(self) -> list[dict[str, Any]]:
         """Questions the designer said a knowledge-base article answers, oldest first."""
         query = (select(items.c.id, items.c.text, items.c.language, items.c.target, items.c.resolved_at,

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +42,19 @@ from bots.store import BotStore, TurnContext, VersionRecord
 from hub import heap
 from hub.actions import BOT, SYSTEM, Actions
 from hub.config import Settings
-from hub.domain import ConversationStatus, DomainError
+from hub.domain import ConversationStatus, DomainError, NotFound
 from hub.events import Event, MessageReceived
 from hub.keys import ACTIONS, BUS, DATABASE, SETTINGS
 
 log = logging.getLogger(__name__)
 
 KbSearch = Callable[[str, str | None, int], Awaitable[Sequence[ArticleHint]]]
+KbArticle = Callable[[int], Awaitable[ArticleHint | None]]
+# The score a designer's link gives its article: above any search score, so the bot answers with it.
+LINKED_SCORE = 100.0
 
 ARTICLES_TRIED = 3
+SNIPPET_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class BotService:
 
     def __init__(self, settings: Settings, store: BotStore, actions: Actions, *,
                  bot_settings: BotSettings | None = None, kb_search: KbSearch | None = None,
-                 complaints: Callable[[], Any] | None = None) -> None:
+                 kb_article: KbArticle | None = None, complaints: Callable[[], Any] | None = None) -> None:
         self.settings = settings
         self.bot_settings = bot_settings or BotSettings.from_env()
         self.store = store
@@ -117,6 +121,7 @@ class BotService:
         self.review = ReviewStore(store.db, store.clock)
         self.actions = actions
         self.kb_search = kb_search
+        self.kb_article = kb_article
         # where the complaint detector comes from: the hub's complaint service when installed, else the seed model
         self._complaint_service = complaints
         self._detector: Callable[[], Any] | None = None
@@ -313,14 +318,28 @@ class BotService:
         return await loop.run_in_executor(self._think, version.model.understand, text)
 
     async def articles(self, text: str, language: str) -> Sequence[ArticleHint]:
-        """The best help articles for the text (none when no knowledge base is reachable)."""
+        """The best help articles for the text (none when no knowledge base is reachable); an article a
+        designer linked to this very question in the review inbox comes first."""
         if self.kb_search is None or not text.strip():
             return ()
         try:
-            return await self.kb_search(text, language, ARTICLES_TRIED)
+            found = list(await self.kb_search(text, language, ARTICLES_TRIED))
+            linked = await self._linked_article(text)
         except Exception:
             log.exception("knowledge-base search failed; answering without articles")
             return ()
+        if linked is None:
+            return found
+        return [linked, *(a for a in found if a.slug != linked.slug)][:ARTICLES_TRIED]
+
+    async def _linked_article(self, text: str) -> ArticleHint | None:
+        if self.kb_article is None:
+            return None
+        article_id = await self.review.linked_article_id(text)
+        if article_id is None:
+            return None
+        hint = await self.kb_article(article_id)  # None once the article is unpublished or gone
+        return replace(hint, score=LINKED_SCORE) if hint is not None else None
 
     async def _mood(self, reading: Reading, channel: str) -> Mood | None:
         if self._mood_ready is None or reading.forced_intent is not None or not reading.text.strip():
@@ -642,6 +661,30 @@ def knowledge_base_search(app: web.Application) -> KbSearch:
     return search
 
 
+def knowledge_base_article(app: web.Application) -> KbArticle:
+    """One published article of the hub's knowledge base as a hint, by id (None if not published)."""
+
+    async def article(article_id: int) -> ArticleHint | None:
+        try:
+            from knowledge_base.keys import KNOWLEDGE_BASE
+            from knowledge_base.markdown_text import markdown_to_text
+        except ImportError:
+            return None
+        kb = app.get(KNOWLEDGE_BASE)
+        if kb is None:
+            return None
+        try:
+            stored = await kb.store.get(article_id)  # type: ignore[attr-defined]
+        except NotFound:
+            return None
+        if not stored.article.is_published:
+            return None
+        snippet = " ".join(markdown_to_text(stored.article.body_markdown).split())[:SNIPPET_CHARS]
+        return ArticleHint(stored.article.slug, stored.article.title, LINKED_SCORE, snippet)
+
+    return article
+
+
 def _complaint_service(app: web.Application) -> Any:
     try:
         from hub.analysis.service import ANALYSIS
@@ -666,6 +709,7 @@ def install(app: web.Application, *, kb_search: KbSearch | None = None) -> BotSe
     settings = app[SETTINGS]
     store = BotStore(app[DATABASE], app[BUS])
     service = BotService(settings, store, app[ACTIONS], kb_search=kb_search or knowledge_base_search(app),
+                         kb_article=knowledge_base_article(app),
                          complaints=lambda: _complaint_service(app))
     app[BOT_SERVICE] = service
     if settings.bot_enabled:

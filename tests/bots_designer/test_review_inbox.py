@@ -192,6 +192,37 @@ async def test_the_same_question_from_many_customers_is_one_entry_settled_once(
     assert status == 400 and body["error"] == "invalid_field"
 
 
+async def test_a_question_linked_to_an_article_is_answered_with_it_from_then_on(
+    bot_hub: TestClient, designer: AgentSession, visitors: Any
+) -> None:
+    status, body = await designer.post("/api/kb/articles", {
+        "title": "门店服务说明", "language": "zh", "status": "published",
+        "body_markdown": "到店请携带购物凭证，工作人员会为您办理。"})
+    assert status == 201, body
+    article_id = body["article"]["id"]
+
+    first = await visitors()
+    assert (await first.ask("旧冰箱可以折价吗"))["text"] == REPHRASE["zh"]  # search finds nothing to offer
+    await settled(bot_hub, first.conversation_id)
+    [item] = (await inbox(designer))["items"]
+    status, _ = await designer.post(f"/api/bot/review/{item['id']}/article", {"article_id": article_id})
+    assert status == 200
+
+    # The designer's link answers the same question, however it is typed, with no retraining.
+    second = await visitors()
+    answer = await second.ask("旧冰箱可以折价吗？")
+    assert "门店服务说明" in answer["text"] and "购物凭证" in answer["text"]
+    status, tried = await designer.post(f"/api/bot/versions/{item['version_id']}/test",
+                                        {"text": "旧冰箱可以折价吗!", "channel": "webchat"})
+    assert status == 200 and tried["articles"][0]["title"] == "门店服务说明"
+
+    # Unpublished, the article is no longer offered.
+    status, _ = await designer.post(f"/api/kb/articles/{article_id}/unpublish")
+    assert status == 200, _
+    third = await visitors()
+    assert (await third.ask("旧冰箱可以折价吗"))["text"] == REPHRASE["zh"]
+
+
 async def test_bad_review_requests_are_refused(designer: AgentSession) -> None:
     for query, code in (("?status=done", 400), ("?reason=angry", 400), ("?limit=0", 400), ("?limit=201", 400),
                         ("?limit=x", 400), ("?cursor=-3", 400)):
