@@ -104,7 +104,7 @@ async def get_draft(request: web.Request) -> web.Response:
 @routes.put("/api/bot/draft")
 @requires(Role.DESIGNER)
 async def put_draft(request: web.Request) -> web.Response:
-    """Replace the whole draft; `revision` must be the one the designer edited (else 409)."""
+    """Replace the whole draft: at `revision` (else 409), or with `base` merged with what others saved meanwhile."""
     data = await read_json(request, max_bytes=MAX_IMPORT_BYTES * 2)
     revision = int_field(data, "revision")
     if not isinstance(data.get("content"), dict):
