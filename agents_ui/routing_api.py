@@ -226,7 +226,7 @@ async def get_calendar(request: web.Request) -> web.Response:
 @routes.post("/api/calendars")
 @requires(*SUPERVISORS)
 async def create_calendar(request: web.Request) -> web.Response:
-    """Add a calendar: {"id", "name", "timezone", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["12-25"]}."""
+    """Add a calendar: {"id", "name", "timezone", "hours": {"mon": ["09:00-17:00"]}, "holidays", "special_hours"}."""
     values = check_calendar(await read_json(request), creating=True)
     routing = _routing(request)
     calendar_id = await routing.admin(lambda conn, ctx: admin.create_calendar_tx(conn, values, ctx))
@@ -237,7 +237,7 @@ async def create_calendar(request: web.Request) -> web.Response:
 @routes.patch("/api/calendars/{id}")
 @requires(*SUPERVISORS)
 async def update_calendar(request: web.Request) -> web.Response:
-    """Change a calendar's name, time zone, hours or holidays."""
+    """Change a calendar's name, time zone, hours, holidays or special hours."""
     calendar_id = request.match_info["id"]
     values = check_calendar(await read_json(request), creating=False)
     if not values:

@@ -100,7 +100,8 @@ def create_calendar_tx(conn: Connection, values: dict[str, Any], ctx: Ctx) -> st
     """Add a calendar under a chosen id."""
     if conn.execute(select(calendars.c.id).where(calendars.c.id == values["id"])).first() is not None:
         raise Conflict(f"a calendar {values['id']!r} already exists", code="calendar_exists")
-    row = {"name": values["id"], "holidays": [], **values, "created_at": ctx.now, "updated_at": ctx.now}
+    row = {"name": values["id"], "holidays": [], "special_hours": {}, **values, "created_at": ctx.now,
+           "updated_at": ctx.now}
     conn.execute(insert(calendars), row)
     return str(values["id"])
 

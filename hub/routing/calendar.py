@@ -1,4 +1,4 @@
-"""Business-hours calendars: weekly opening ranges in an IANA time zone, minus holidays."""
+"""Business-hours calendars: weekly opening ranges in an IANA time zone, minus holidays, with dated exceptions."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ class BusinessCalendar:
     timezone: str
     weekly: Mapping[int, tuple[TimeRange, ...]]
     holidays: tuple[Holiday, ...] = ()
+    # Dated exceptions that replace the weekly hours of that local date (and win over a holiday): a short
+    # day before a holiday, or a weekend turned working day (调休); an empty tuple closes the day.
+    special: Mapping[date, tuple[TimeRange, ...]] = field(default_factory=dict)
     _tz: ZoneInfo = field(init=False, repr=False, compare=False)
     _once: frozenset[date] = field(init=False, repr=False, compare=False)
     _yearly: frozenset[tuple[int, int]] = field(init=False, repr=False, compare=False)
@@ -86,15 +89,24 @@ class BusinessCalendar:
         timezone: str,
         hours: Mapping[str, Iterable[str]],
         holidays: Iterable[str] = (),
+        special: Mapping[str, Iterable[str]] | None = None,
     ) -> BusinessCalendar:
-        """Build from plain data: {"mon": ["09:00-12:00", "13:00-17:00"], ...} and ["12-25", "2026-04-03"]."""
+        """Build from plain data: {"mon": ["09:00-12:00", "13:00-17:00"], ...}, ["12-25", "2026-04-03"] and
+        {"2026-02-14": ["09:00-17:00"], "2026-02-16": ["09:00-12:00"]}."""
         weekly: dict[int, tuple[TimeRange, ...]] = {}
         for name, ranges in hours.items():
             key = name.strip().lower()[:3]
             if key not in _WEEKDAYS:
                 raise ValueError(f"unknown weekday {name!r}")
             weekly[_WEEKDAYS.index(key)] = tuple(TimeRange.parse(r) for r in ranges)
-        return cls(id, timezone, weekly, tuple(Holiday.parse(h) for h in holidays))
+        dated: dict[date, tuple[TimeRange, ...]] = {}
+        for day, ranges in (special or {}).items():
+            try:
+                when = date.fromisoformat(day.strip())
+            except ValueError:
+                raise ValueError(f"special hours need a date like 2026-02-16, got {day!r}") from None
+            dated[when] = tuple(TimeRange.parse(r) for r in ranges)
+        return cls(id, timezone, weekly, tuple(Holiday.parse(h) for h in holidays), dated)
 
     @classmethod
     def always_open(cls, id: str = "24x7", timezone: str = "UTC") -> BusinessCalendar:
@@ -174,11 +186,12 @@ class BusinessCalendar:
         cached = self._cache.get(day)
         if cached is not None:
             return cached
-        if self.is_holiday(day):
+        special = self.special.get(day)
+        if special is None and self.is_holiday(day):
             result: tuple[tuple[datetime, datetime], ...] = ()
         else:
             spans = []
-            for r in self.weekly.get(day.weekday(), ()):
+            for r in special if special is not None else self.weekly.get(day.weekday(), ()):
                 end_day = day + timedelta(days=1) if r.end <= r.start else day
                 start = self._first_instant_reading(day, r.start)
                 end = self._first_instant_reading(end_day, r.end)

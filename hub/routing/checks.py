@@ -162,8 +162,9 @@ def check_agent_routing(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_calendar(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """A calendar: id (when creating), name, IANA time zone, weekly hours and holidays, checked by parsing."""
-    allowed = {"id", "name", "timezone", "hours", "holidays"}
+    """A calendar: id (when creating), name, IANA time zone, weekly hours, holidays and dated special hours,
+    checked by parsing."""
+    allowed = {"id", "name", "timezone", "hours", "holidays", "special_hours"}
     check_unknown(data, allowed if creating else allowed - {"id"})
     out: dict[str, Any] = {}
     if creating:
@@ -197,8 +198,16 @@ def check_calendar(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
         if not isinstance(holidays, list) or not all(isinstance(h, str) for h in holidays) or len(holidays) > 500:
             raise _invalid("holidays", 'must be a list like ["12-25", "2026-10-01"]')
         out["holidays"] = list(holidays)
+    if "special_hours" in data:
+        special = data["special_hours"]
+        if not isinstance(special, dict) or len(special) > 1000 or not all(
+            isinstance(v, list) and all(isinstance(r, str) for r in v) for v in special.values()
+        ):
+            raise _invalid("special_hours", 'must look like {"2026-02-14": ["09:00-18:00"], "2026-02-24": []}')
+        out["special_hours"] = {str(k): list(v) for k, v in special.items()}
     try:
-        BusinessCalendar.from_spec("check", out.get("timezone", "UTC"), out.get("hours", {}), out.get("holidays", []))
+        BusinessCalendar.from_spec("check", out.get("timezone", "UTC"), out.get("hours", {}), out.get("holidays", []),
+                                   out.get("special_hours", {}))
     except ValueError as exc:
         raise DomainError(f"the calendar does not parse: {exc}", code="invalid_calendar") from None
     return out

@@ -50,6 +50,7 @@ def calendar_dict(row: Row[Any]) -> dict[str, Any]:
         "timezone": row.timezone,
         "hours": row.hours or {},
         "holidays": row.holidays or [],
+        "special_hours": row.special_hours or {},
         "updated_at": _iso(row.updated_at),
     }
 

@@ -132,7 +132,9 @@ def load_queues(conn: Connection) -> dict[int, QueueConfig]:
 
 def calendar_from_row(row: Any) -> BusinessCalendar:
     """A calendars row as a BusinessCalendar."""
-    return BusinessCalendar.from_spec(row.id, row.timezone, row.hours or {}, row.holidays or [])
+    return BusinessCalendar.from_spec(
+        row.id, row.timezone, row.hours or {}, row.holidays or [], row.special_hours or {}
+    )
 
 
 def load_calendars(conn: Connection) -> dict[str, BusinessCalendar]:

@@ -123,7 +123,7 @@ class Agent(Base):
 
 
 class Calendar(Base):
-    """Business hours in one time zone: weekly ranges plus holidays (see hub/routing/calendar.py)."""
+    """Business hours in one time zone: weekly ranges, holidays and dated special hours (hub/routing/calendar.py)."""
 
     __tablename__ = "calendars"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -131,6 +131,8 @@ class Calendar(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Dated exceptions to the weekly hours: {"2026-02-14": ["09:00-18:00"], "2026-02-24": []} (migration 0011).
+    special_hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

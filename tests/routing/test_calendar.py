@@ -65,6 +65,49 @@ def test_christmas_is_closed_every_year_and_christmas_eve_only_in_2026() -> None
     assert not OFFICE.is_open(berlin(2028, 12, 25, 10, 0))  # a Monday, yearly holiday
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Spring Festival 2026 as a Shanghai shop runs it: the holiday week off, a short day before it, and a
+# Saturday worked to make up for it (调休).
+SHOP = BusinessCalendar.from_spec(
+    "shanghai-shop",
+    "Asia/Shanghai",
+    {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+    holidays=[f"2026-02-{d}" for d in range(16, 23)],
+    special={"2026-02-13": ["09:00-12:00"], "2026-02-14": ["09:00-18:00"], "2026-02-23": ["13:00-18:00"],
+             "2026-02-24": []},
+)
+
+
+def shanghai(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def test_spring_festival_a_short_friday_a_saturday_worked_and_the_week_off() -> None:
+    assert SHOP.is_open(shanghai(2, 13, 11, 30)) and not SHOP.is_open(shanghai(2, 13, 14, 0))  # short day
+    assert SHOP.is_open(shanghai(2, 14, 10, 0))  # a Saturday worked (调休)
+    assert not SHOP.is_open(shanghai(2, 15, 10, 0))  # an ordinary Sunday
+    assert not SHOP.is_open(shanghai(2, 17, 10, 0))  # the holiday week
+    # Back on the afternoon of Monday the 23rd, then a day closed although it is a Tuesday.
+    assert SHOP.next_open(shanghai(2, 14, 19, 0)) == shanghai(2, 23, 13, 0)
+    assert SHOP.next_open(shanghai(2, 23, 19, 0)) == shanghai(2, 25, 9, 0)
+    assert SHOP.business_seconds_between(shanghai(2, 13, 0), shanghai(2, 26, 0)) == (3 + 9 + 5 + 9) * HOUR
+
+
+def test_special_hours_win_over_a_holiday_on_the_same_date() -> None:
+    shop = BusinessCalendar.from_spec("x", "Asia/Shanghai", {"mon": ["09:00-18:00"]}, holidays=["10-01"],
+                                      special={"2029-10-01": ["10:00-12:00"]})
+    assert shop.is_open(datetime(2029, 10, 1, 11, tzinfo=SHANGHAI))  # a Monday: the special hours hold
+    assert not shop.is_open(datetime(2029, 10, 1, 15, tzinfo=SHANGHAI))
+    assert not shop.is_open(datetime(2035, 10, 1, 11, tzinfo=SHANGHAI))  # also a Monday: the holiday holds
+
+
+def test_special_hours_need_a_full_date_and_good_ranges() -> None:
+    with pytest.raises(ValueError, match="need a date like 2026-02-16"):
+        BusinessCalendar.from_spec("x", "UTC", {}, special={"02-16": ["09:00-12:00"]})
+    with pytest.raises(ValueError, match="not a time range"):
+        BusinessCalendar.from_spec("x", "UTC", {}, special={"2026-02-16": ["nine to noon"]})
+
+
 def test_a_night_shift_runs_past_midnight_and_belongs_to_the_day_it_starts() -> None:
     nights = BusinessCalendar.from_spec("nights", "Europe/Berlin", {"fri": ["22:00-06:00"]}, holidays=["2026-03-13"])
     assert nights.is_open(berlin(2026, 3, 6, 23, 0))

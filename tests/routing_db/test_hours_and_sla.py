@@ -147,3 +147,33 @@ async def test_a_waiting_web_chat_customer_sees_their_place_and_the_typical_wait
     assert (await next_frame(again))["type"] == "queue"
     await again.close()
     await first.close()
+
+
+async def test_special_hours_a_supervisor_sets_move_the_opening_customers_are_told(center: Center) -> None:
+    boss = await center.boss()
+    await boss.post("/api/calendars", OFFICE)
+    # The holiday Tuesday becomes a half day, and Wednesday is closed for a team event.
+    special = {"2026-03-03": ["14:00-18:00"], "2026-03-04": []}
+    status, body = await boss.patch("/api/calendars/cn-office", {"special_hours": special})
+    assert status == 200 and body["calendar"]["special_hours"] == special
+    closed = "We are closed now."
+    support = await center.queue(name="Support", calendar_id="cn-office", out_of_hours_message=closed)
+    center.clock.now = shanghai(2, 20, 0)  # Monday evening
+
+    visitor = await open_chat(center.hub)
+    await visitor.send_json({"type": "message", "client_id": "c1", "text": "有人吗？"})
+    chat = (await next_frame(visitor, "ack"))["conversation_id"]
+    await center.move_to(chat, support)
+    await center.settle()
+    await queue_frame(visitor, closed={"message": closed, "opens_at": shanghai(3, 14, 0).isoformat()})
+
+    center.clock.now = shanghai(3, 18, 30)  # after the half day: Wednesday is closed, so Thursday
+    await center.settle()
+    await queue_frame(visitor, closed={"message": closed, "opens_at": shanghai(5, 9, 0).isoformat()})
+    await visitor.close()
+
+    for bad, code in (([], "invalid_field"), ({"03-03": ["14:00-18:00"]}, "invalid_calendar"),
+                      ({"2026-03-03": ["2pm to 6pm"]}, "invalid_calendar"), ({"2026-03-03": "14:00-18:00"},
+                                                                            "invalid_field")):
+        status, body = await boss.patch("/api/calendars/cn-office", {"special_hours": bad})
+        assert (status, body["error"]) == (400, code), bad
