@@ -14,7 +14,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -182,7 +182,7 @@ ZH_QUESTIONS = (
 def generate_articles(count: int, seed: int = 7) -> list[Article]:
     """Realistic-looking published help articles, about half Chinese and half English."""
     rng = random.Random(seed)
-    when = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 1, tzinfo=UTC)
     articles = []
     for number in range(1, count + 1):
         topic = rng.choice(TOPICS)

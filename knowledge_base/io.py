@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge_base.article import Article, ArticleError, Status
@@ -42,7 +42,7 @@ def import_markdown_folder(folder: Path, *, progress: Progress | None = None) ->
             if slug in first_file_of:
                 raise ArticleError(f"slug {slug!r} is already used by {first_file_of[slug]}")
             text = decode_text(path.read_bytes())
-            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
             report.articles.append(parse_markdown_article(text, slug, updated_at=modified))
             first_file_of[slug] = name
         except ArticleError as error:

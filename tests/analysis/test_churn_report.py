@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hub.analysis.churn import ComplaintRecord, CsatRating, CustomerProfile
 from hub.analysis.churn_report import SMOOTHING, churn_date, complaint_lift, handling_comparison
 
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def days_ago(n: float) -> datetime:

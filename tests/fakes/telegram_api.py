@@ -434,11 +434,17 @@ def _check_markup(markup: Any) -> None:
     if rows is None:
         return
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise ApiError(400, "Bad Request: can't parse inline keyboard button: field \"inline_keyboard\" must be an Array of Arrays")
+        raise ApiError(
+            400, "Bad Request: can't parse inline keyboard button: field \"inline_keyboard\" must be an Array of Arrays"
+        )
     for row in rows:
         for button in row:
             if not isinstance(button, dict) or not button.get("text"):
-                raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse inline keyboard button: "
+                    "Text buttons are unallowed in the inline keyboard",
+                )
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

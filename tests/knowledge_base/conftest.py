@@ -1,7 +1,7 @@
 """Shared helpers for the knowledge-base tests."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,7 @@ import pytest
 from knowledge_base.article import Article, Language, Status
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kb"
-WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def make_article(

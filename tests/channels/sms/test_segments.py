@@ -108,5 +108,7 @@ def test_any_text_splits_into_fitting_parts_that_lose_nothing(text: str, max_seg
     assert all(p and p == p.strip() for p in parts)
     assert all(segment_count(p, whole) <= max_segments for p in parts)
     assert all(segment_count(p) <= max_segments for p in parts)
-    squash = lambda s: re.sub(r"\s+", "", s)
+    def squash(s: str) -> str:
+        return re.sub(r"\s+", "", s)
+
     assert squash("".join(parts)) == squash(text)

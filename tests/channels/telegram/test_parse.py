@@ -140,7 +140,8 @@ def _with(update: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
         (_with(fixture("photo_caption"), {"file_id": "x"}, "message", "photo"),
          "message.photo must be a non-empty array of PhotoSize"),
         (_without(fixture("document"), "message", "document", "file_id"), "message.document.file_id is missing"),
-        (_with(fixture("callback_query"), "someone", "callback_query", "from"), "callback_query.from must be an object"),
+        (_with(fixture("callback_query"), "someone", "callback_query", "from"),
+         "callback_query.from must be an object"),
         (_with(fixture("text"), "yes", "message", "from", "is_bot"), "message.from.is_bot must be a boolean"),
     ],
 )

@@ -33,7 +33,9 @@ class Clock:
         return self.now
 
 
-async def test_a_reply_with_buttons_arrives_as_text_with_an_inline_keyboard(started: Start, api: FakeTelegramAPI) -> None:
+async def test_a_reply_with_buttons_arrives_as_text_with_an_inline_keyboard(
+    started: Start, api: FakeTelegramAPI
+) -> None:
     channel = await started()
     buttons = (Button("Track my order", "intent:track_order"), Button("Talk to a person", "intent:handoff"))
 
@@ -162,7 +164,9 @@ async def test_an_unknown_chat_is_a_permanent_failure(started: Start) -> None:
     assert (result.status, result.retryable, result.error) == (DeliveryStatus.FAILED, False, "Chat not found")
 
 
-async def test_a_message_with_nothing_to_send_fails_without_calling_telegram(started: Start, api: FakeTelegramAPI) -> None:
+async def test_a_message_with_nothing_to_send_fails_without_calling_telegram(
+    started: Start, api: FakeTelegramAPI
+) -> None:
     channel = await started()
 
     result = await channel.send(reply("   "))

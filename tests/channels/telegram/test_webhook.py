@@ -209,7 +209,9 @@ async def test_a_bot_membership_change_is_accepted_and_ignored(webhook: Serve, h
     assert hub.delivered == []
 
 
-async def test_when_the_hub_fails_telegram_gets_a_500_and_its_retry_is_stored(webhook: Serve, hub: RecordingHub) -> None:
+async def test_when_the_hub_fails_telegram_gets_a_500_and_its_retry_is_stored(
+    webhook: Serve, hub: RecordingHub
+) -> None:
     client = await webhook()
     hub.failures_left = 1
 
