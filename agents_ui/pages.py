@@ -28,6 +28,12 @@ async def wallboard(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "wallboard.html", headers={"Cache-Control": "no-cache"})
 
 
+@routes.get("/settings")
+async def settings(request: web.Request) -> web.StreamResponse:
+    """Supervisors' settings: queues and business-hours calendars (the routing API checks the role)."""
+    return web.FileResponse(STATIC / "settings.html", headers={"Cache-Control": "no-cache"})
+
+
 @routes.get("/designer")
 async def designer(request: web.Request) -> web.StreamResponse:
     """The bot designer's workspace (its APIs check the designer role)."""

@@ -43,6 +43,7 @@ async function showApp() {
   $("#app").hidden = false;
   $("#me").textContent = `${state.me.name} · ${state.me.role}`;
   $("#wallboard-link").hidden = state.me.role === "agent";
+  $("#settings-link").hidden = !["supervisor", "admin"].includes(state.me.role);
   $("#designer-link").hidden = !["designer", "admin"].includes(state.me.role);
   askPermission();
   cannedResponses().catch(() => {});

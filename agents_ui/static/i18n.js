@@ -134,6 +134,33 @@ Object.assign(STRINGS.zh, {
 });
 // ---- end of bot designer ----
 
+// ---- supervisor settings (settings.js): keys start with s_ ----
+Object.assign(STRINGS.en, {
+  s_title: "Settings", s_console: "Console", s_forbidden: "Settings are for supervisors and admins.",
+  s_queues: "Queues", s_queue: "Queue", s_hours: "Business hours", s_auto_accept: "Auto-accept",
+  s_first_response: "First response target", s_closed_message: "Closed notice", s_always_open: "Always open",
+  s_new_queue_ph: "New queue name", s_add: "Add", s_calendars: "Business hours", s_new_calendar: "New calendar",
+  s_pick_calendar: "Calendar…", s_id: "Id", s_name: "Name", s_timezone: "Time zone",
+  s_weekly: "Weekly hours (e.g. 09:00-12:00, 13:00-18:00; empty: closed)",
+  s_holidays: "Holidays, one per line (2026-10-01 once, 12-25 every year)",
+  s_special: "Special hours, one date per line (2026-02-14 09:00-18:00; 2026-02-24 closed)", s_saved: "Saved.",
+  s_mon: "Monday", s_tue: "Tuesday", s_wed: "Wednesday", s_thu: "Thursday", s_fri: "Friday", s_sat: "Saturday",
+  s_sun: "Sunday", settings: "Settings",
+});
+Object.assign(STRINGS.zh, {
+  s_title: "设置", s_console: "坐席工作台", s_forbidden: "设置仅限主管和管理员。",
+  s_queues: "队列", s_queue: "队列", s_hours: "营业时间", s_auto_accept: "自动接入",
+  s_first_response: "首次响应目标", s_closed_message: "下班提示", s_always_open: "全天候",
+  s_new_queue_ph: "新队列名称", s_add: "添加", s_calendars: "营业时间", s_new_calendar: "新建日历",
+  s_pick_calendar: "日历…", s_id: "标识", s_name: "名称", s_timezone: "时区",
+  s_weekly: "每周营业时间（如 09:00-12:00, 13:00-18:00；留空为休息）",
+  s_holidays: "节假日，每行一个（2026-10-01 仅一次，12-25 每年）",
+  s_special: "特殊营业时间，每行一天（2026-02-14 09:00-18:00 调休上班；2026-02-24 休息）", s_saved: "已保存。",
+  s_mon: "周一", s_tue: "周二", s_wed: "周三", s_thu: "周四", s_fri: "周五", s_sat: "周六", s_sun: "周日",
+  settings: "设置",
+});
+// ---- end of supervisor settings ----
+
 let lang = localStorage.getItem("kefu.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 
 export function t(key) {

@@ -1,0 +1,164 @@
+// Supervisor settings: each queue's business hours, auto-accept, first-response target and closed notice,
+// and the business-hours calendars themselves (weekly hours, holidays, dated special hours).
+// Everything goes through the routing API (/api/queues, /api/calendars), which checks the role and the values.
+import { api, currentAgent } from "./api.js";
+import { $, el } from "./dom.js";
+import { t, setLang, currentLang, translate } from "./i18n.js";
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+let calendars = [];
+let editing = null; // the calendar id in the form, or null for a new one
+
+function showError(err) {
+  $("#settings-error").textContent = err ? err.message || String(err) : "";
+}
+
+async function guarded(work) {
+  try {
+    showError(null);
+    return await work();
+  } catch (err) {
+    showError(err);
+    return null;
+  }
+}
+
+// ------------------------------------------------------------------ text <-> the API's lists
+
+const ranges = (text) => text.split(/[\s,，、;；]+/).map((r) => r.trim()).filter(Boolean);
+const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+
+// "2026-02-14 09:00-18:00" -> ["2026-02-14", ["09:00-18:00"]]; "2026-02-24 closed" (or 休息) -> closed.
+function specialFromText(text) {
+  const out = {};
+  for (const line of lines(text)) {
+    const [day, ...rest] = line.split(/\s+/);
+    out[day] = ranges(rest.join(" ")).filter((r) => !/^(closed|休息|关闭)$/i.test(r));
+  }
+  return out;
+}
+
+function specialToText(special) {
+  return Object.entries(special || {}).sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, list]) => `${day} ${list.length ? list.join(", ") : "closed"}`).join("\n");
+}
+
+// ------------------------------------------------------------------ queues
+
+async function loadQueues() {
+  const { queues } = await api("GET", "/api/queues");
+  const options = (selected) => [el("option", { value: "" }, t("s_always_open")),
+    ...calendars.map((c) => el("option", { value: c.id, selected: c.id === selected }, c.name || c.id))];
+  $("#queue-settings").replaceChildren(
+    el("thead", {}, el("tr", {}, ["s_queue", "s_hours", "s_auto_accept", "s_first_response", "s_closed_message", ""]
+      .map((k) => el("th", {}, k ? t(k) : "")))),
+    el("tbody", {}, queues.map((q) => {
+      const calendar = el("select", { class: "q-calendar", "aria-label": t("s_hours") }, options(q.calendar_id));
+      const auto = el("input", { type: "checkbox", class: "q-auto", checked: q.auto_accept });
+      const minutes = el("input", { type: "number", min: "1", class: "q-sla", "aria-label": t("s_first_response"),
+        value: q.sla_first_response_seconds ? String(Math.round(q.sla_first_response_seconds / 60)) : "" });
+      const notice = el("input", { type: "text", class: "q-closed", maxlength: "2000", value: q.out_of_hours_message ?? "" });
+      const save = async () => {
+        const body = {
+          calendar_id: calendar.value || null,
+          auto_accept: auto.checked,
+          sla_first_response_seconds: minutes.value ? Number(minutes.value) * 60 : null,
+          out_of_hours_message: notice.value.trim() || null,
+        };
+        if (await guarded(() => api("PATCH", `/api/queues/${q.id}`, body))) await guarded(loadQueues);
+      };
+      return el("tr", { "data-queue": q.id },
+        el("td", {}, q.name), el("td", {}, calendar), el("td", {}, auto), el("td", {}, minutes, " min"),
+        el("td", {}, notice), el("td", {}, el("button", { class: "q-save", onclick: save }, t("save"))));
+    })));
+}
+
+async function addQueue(event) {
+  event.preventDefault();
+  const name = event.target.elements.queue_name.value.trim();
+  if (!name) return;
+  if (await guarded(() => api("POST", "/api/queues", { name }))) {
+    event.target.reset();
+    await guarded(loadQueues);
+  }
+}
+
+// ------------------------------------------------------------------ calendars
+
+function weeklyInputs() {
+  $("#weekly").replaceChildren($("#weekly legend"), ...DAYS.map((day) =>
+    el("label", {}, el("span", {}, t(`s_${day}`)), el("input", { name: `day-${day}`, "data-day": day }))));
+}
+
+function fill(calendar) {
+  const form = $("#calendar-form");
+  editing = calendar ? calendar.id : null;
+  form.elements.cal_id.value = calendar?.id ?? "";
+  form.elements.cal_id.disabled = Boolean(calendar);
+  form.elements.cal_name.value = calendar?.name ?? "";
+  form.elements.timezone.value = calendar?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+  for (const day of DAYS) form.elements[`day-${day}`].value = (calendar?.hours?.[day] ?? []).join(", ");
+  form.elements.holidays.value = (calendar?.holidays ?? []).join("\n");
+  form.elements.special.value = specialToText(calendar?.special_hours);
+  $("#calendar-pick").value = editing ?? "";
+  $("#calendar-saved").textContent = "";
+}
+
+async function loadCalendars(pick) {
+  ({ calendars } = await api("GET", "/api/calendars"));
+  $("#calendar-pick").replaceChildren(el("option", { value: "" }, t("s_pick_calendar")),
+    ...calendars.map((c) => el("option", { value: c.id }, c.name || c.id)));
+  fill(calendars.find((c) => c.id === pick) ?? calendars[0] ?? null);
+}
+
+async function saveCalendar(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    name: form.elements.cal_name.value.trim() || form.elements.cal_id.value.trim(),
+    timezone: form.elements.timezone.value.trim(),
+    hours: Object.fromEntries(DAYS.map((day) => [day, ranges(form.elements[`day-${day}`].value)]).filter(([, r]) => r.length)),
+    holidays: lines(form.elements.holidays.value),
+    special_hours: specialFromText(form.elements.special.value),
+  };
+  const id = editing ?? form.elements.cal_id.value.trim();
+  const saved = await guarded(() => editing
+    ? api("PATCH", `/api/calendars/${encodeURIComponent(id)}`, body)
+    : api("POST", "/api/calendars", { id, ...body }));
+  if (!saved) return;
+  await guarded(() => loadCalendars(id));
+  await guarded(loadQueues);
+  $("#calendar-saved").textContent = t("s_saved");
+}
+
+// ------------------------------------------------------------------ page
+
+document.addEventListener("DOMContentLoaded", async () => {
+  setLang(currentLang());
+  $("#lang").value = currentLang();
+  const me = await currentAgent().catch(() => null);
+  if (!me) {
+    location.href = "/console";
+    return;
+  }
+  $("#lang").addEventListener("change", async (e) => {
+    setLang(e.target.value);
+    weeklyInputs();
+    await guarded(() => loadCalendars(editing));
+    await guarded(loadQueues);
+  });
+  translate(document);
+  if (!["supervisor", "admin"].includes(me.role)) {
+    $("#settings-forbidden").hidden = false;
+    return;
+  }
+  $("#settings").hidden = false;
+  weeklyInputs();
+  $("#calendar-form").addEventListener("submit", saveCalendar);
+  $("#new-calendar").addEventListener("click", () => fill(null));
+  $("#calendar-pick").addEventListener("change", (e) => fill(calendars.find((c) => c.id === e.target.value) ?? null));
+  $("#new-queue").addEventListener("submit", addQueue);
+  await guarded(() => loadCalendars(null));
+  await guarded(loadQueues);
+  document.body.dataset.ready = "1";
+});
