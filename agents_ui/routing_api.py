@@ -170,6 +170,13 @@ async def delete_queue(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- agents' routing
 
 
+@routes.get("/api/routing/agents")
+@requires(*SUPERVISORS)
+async def list_agent_routing(request: web.Request) -> web.Response:
+    """Every agent's skills, languages, capacity, queues, presence and load (the settings page's table)."""
+    return web.json_response({"agents": await _routing(request).reads.agents()})
+
+
 @routes.get("/api/agents/{id}/routing")
 @requires(*SUPERVISORS)
 async def get_agent_routing(request: web.Request) -> web.Response:

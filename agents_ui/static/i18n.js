@@ -145,7 +145,8 @@ Object.assign(STRINGS.en, {
   s_holidays: "Holidays, one per line (2026-10-01 once, 12-25 every year)",
   s_special: "Special hours, one date per line (2026-02-14 09:00-18:00; 2026-02-24 closed)", s_saved: "Saved.",
   s_mon: "Monday", s_tue: "Tuesday", s_wed: "Wednesday", s_thu: "Thursday", s_fri: "Friday", s_sat: "Saturday",
-  s_sun: "Sunday", settings: "Settings",
+  s_sun: "Sunday", settings: "Settings", s_agents: "Agents", s_agent: "Agent",
+  s_skills: "Skills (comma-separated)", s_chats_at_once: "Chats at once", s_emails_at_once: "Emails at once",
 });
 Object.assign(STRINGS.zh, {
   s_title: "设置", s_console: "坐席工作台", s_forbidden: "设置仅限主管和管理员。",
@@ -157,7 +158,8 @@ Object.assign(STRINGS.zh, {
   s_holidays: "节假日，每行一个（2026-10-01 仅一次，12-25 每年）",
   s_special: "特殊营业时间，每行一天（2026-02-14 09:00-18:00 调休上班；2026-02-24 休息）", s_saved: "已保存。",
   s_mon: "周一", s_tue: "周二", s_wed: "周三", s_thu: "周四", s_fri: "周五", s_sat: "周六", s_sun: "周日",
-  settings: "设置",
+  settings: "设置", s_agents: "坐席", s_agent: "坐席", s_skills: "技能（逗号分隔）",
+  s_chats_at_once: "同时接待会话数", s_emails_at_once: "同时处理邮件数",
 });
 // ---- end of supervisor settings ----
 

@@ -1,6 +1,7 @@
-// Supervisor settings: each queue's business hours, auto-accept, first-response target and closed notice,
-// and the business-hours calendars themselves (weekly hours, holidays, dated special hours).
-// Everything goes through the routing API (/api/queues, /api/calendars), which checks the role and the values.
+// Supervisor settings: each queue's business hours, auto-accept, first-response target and closed notice;
+// each agent's queues, skills and capacity; and the business-hours calendars themselves (weekly hours,
+// holidays, dated special hours). Everything goes through the routing API (/api/queues, /api/routing/agents,
+// /api/agents/{id}/routing, /api/calendars), which checks the role and the values.
 import { api, currentAgent } from "./api.js";
 import { $, el } from "./dom.js";
 import { t, setLang, currentLang, translate } from "./i18n.js";
@@ -80,7 +81,41 @@ async function addQueue(event) {
   if (await guarded(() => api("POST", "/api/queues", { name }))) {
     event.target.reset();
     await guarded(loadQueues);
+    await guarded(loadAgents);
   }
+}
+
+// ------------------------------------------------------------------ agents
+
+async function loadAgents() {
+  const [{ agents }, { queues }] = await Promise.all([api("GET", "/api/routing/agents"), api("GET", "/api/queues")]);
+  const number = (value, cls, label) => el("input", { type: "number", min: "0", max: "200", class: cls, "aria-label": label,
+    value: value === undefined || value === null ? "" : String(value) });
+  $("#agent-settings").replaceChildren(
+    el("thead", {}, el("tr", {}, ["s_agent", "s_queues", "s_skills", "s_chats_at_once", "s_emails_at_once", ""]
+      .map((k) => el("th", {}, k ? t(k) : "")))),
+    el("tbody", {}, agents.filter((a) => a.active).map((a) => {
+      const boxes = queues.map((q) => el("label", { class: "a-queue" },
+        el("input", { type: "checkbox", value: String(q.id), checked: a.queue_ids.includes(q.id) }), ` ${q.name}`));
+      const skills = el("input", { type: "text", class: "a-skills", value: (a.skills || []).join(", ") });
+      const chats = number(a.capacity?.chat, "a-chat", t("s_chats_at_once"));
+      const emails = number(a.capacity?.email, "a-email", t("s_emails_at_once"));
+      const save = async () => {
+        const capacity = {};
+        if (chats.value !== "") capacity.chat = Number(chats.value);
+        if (emails.value !== "") capacity.email = Number(emails.value);
+        const body = {
+          queue_ids: boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => Number(c.value)),
+          skills: skills.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
+          capacity,
+        };
+        if (await guarded(() => api("PATCH", `/api/agents/${a.id}/routing`, body))) await guarded(loadAgents);
+      };
+      return el("tr", { "data-agent": a.id },
+        el("td", {}, a.name, el("div", { class: "muted" }, `${a.role} · ${t(a.presence)}`)),
+        el("td", { class: "a-queues" }, boxes), el("td", {}, skills), el("td", {}, chats), el("td", {}, emails),
+        el("td", {}, el("button", { class: "a-save", onclick: save }, t("save"))));
+    })));
 }
 
 // ------------------------------------------------------------------ calendars
@@ -146,6 +181,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     weeklyInputs();
     await guarded(() => loadCalendars(editing));
     await guarded(loadQueues);
+    await guarded(loadAgents);
   });
   translate(document);
   if (!["supervisor", "admin"].includes(me.role)) {
@@ -160,5 +196,6 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#new-queue").addEventListener("submit", addQueue);
   await guarded(() => loadCalendars(null));
   await guarded(loadQueues);
+  await guarded(loadAgents);
   document.body.dataset.ready = "1";
 });

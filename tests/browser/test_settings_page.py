@@ -1,6 +1,7 @@
 """In Chromium: a supervisor sets up the Shanghai office's business hours for Spring Festival (a short
-Friday, a Saturday worked in exchange, the holiday week) on the settings page and puts the support queue on
-them with a first-response target; a mistyped range is refused with the reason; an agent is turned away."""
+Friday, a Saturday worked in exchange, the holiday week) on the settings page, puts the support queue on
+them with a first-response target, opens a VIP queue and puts an agent in it with her skills and capacity;
+a mistyped range is refused with the reason; an agent is turned away."""
 
 from __future__ import annotations
 
@@ -82,6 +83,25 @@ async def test_a_supervisor_sets_business_hours_and_a_queue_target(
     await page.fill("#new-queue input[name=queue_name]", "VIP 大客户")
     await page.click("#new-queue button")
     await page.locator("#queue-settings tbody tr", has_text="VIP 大客户").wait_for()
+
+    # Ana joins the VIP queue with her skills and takes up to three chats at once.
+    ana_row = page.locator("#agent-settings tbody tr", has_text="Ana")
+    await ana_row.locator("label.a-queue", has_text="VIP 大客户").locator("input").check()
+    await ana_row.locator(".a-skills").fill("vip, 退款")
+    await ana_row.locator(".a-chat").fill("3")
+    await ana_row.locator(".a-save").click()
+    await page.locator("#settings-error", has_text="'skills' has an invalid entry '退款'").wait_for()
+    await ana_row.locator(".a-skills").fill("vip, refunds")
+    await ana_row.locator(".a-save").click()
+    ana_id = int(await ana_row.get_attribute("data-agent") or 0)
+    vip = next(q for q in (await boss.get("/api/queues"))[1]["queues"] if q["name"] == "VIP 大客户")
+    for _ in range(50):
+        routing = (await boss.get(f"/api/agents/{ana_id}/routing"))[1]["agent"]
+        if vip["id"] in routing["queue_ids"]:
+            break
+        await page.wait_for_timeout(100)
+    assert vip["id"] in routing["queue_ids"], (await page.locator("#settings-error").inner_text(), routing)
+    assert routing["skills"] == ["vip", "refunds"] and routing["capacity"]["chat"] == 3
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "settings.png"), full_page=True)
     assert errors == []
