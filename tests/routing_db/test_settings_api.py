@@ -193,3 +193,15 @@ def _touches_routing(entry: object) -> bool:
         return rest[1] in ROUTING_TABLES or rest[2].name in ROUTING_COLUMNS.get(rest[1], set())
     table, column = rest[1], rest[2]
     return table in ROUTING_TABLES or column in ROUTING_COLUMNS.get(table, set())
+
+
+async def test_supervisors_list_every_agents_routing_and_agents_may_not(center: Center) -> None:
+    support = await center.queue(name="Support")
+    ana = await center.agent("ana@example.com", [support], skills=["refunds"], capacity={"chat": 2})
+    boss = await center.boss()
+    status, body = await boss.get("/api/routing/agents")
+    assert status == 200
+    [row] = [a for a in body["agents"] if a["id"] == ana.id]
+    assert (row["queue_ids"], row["skills"], row["capacity"]["chat"]) == ([support], ["refunds"], 2)
+    status, body = await ana.get("/api/routing/agents")
+    assert status == 403 and body["error"] == "forbidden"
