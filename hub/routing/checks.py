@@ -11,7 +11,8 @@ from hub.domain import DomainError
 from hub.routing.calendar import BusinessCalendar
 from hub.routing.model import CHAT, EMAIL, Policy, Priority
 
-_TAG = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+# Letters and digits of any script (a team's skill may well be 退款), and _ . : - ; no spaces.
+_TAG = re.compile(r"^[\w.:\-]{1,64}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _CALENDAR_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 MAX_LIST = 50

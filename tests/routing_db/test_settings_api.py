@@ -197,11 +197,13 @@ def _touches_routing(entry: object) -> bool:
 
 async def test_supervisors_list_every_agents_routing_and_agents_may_not(center: Center) -> None:
     support = await center.queue(name="Support")
-    ana = await center.agent("ana@example.com", [support], skills=["refunds"], capacity={"chat": 2})
+    ana = await center.agent("ana@example.com", [support], skills=["refunds", "退款"], capacity={"chat": 2})
     boss = await center.boss()
     status, body = await boss.get("/api/routing/agents")
     assert status == 200
     [row] = [a for a in body["agents"] if a["id"] == ana.id]
-    assert (row["queue_ids"], row["skills"], row["capacity"]["chat"]) == ([support], ["refunds"], 2)
+    assert (row["queue_ids"], row["skills"], row["capacity"]["chat"]) == ([support], ["refunds", "退款"], 2)
+    status, body = await boss.patch(f"/api/agents/{ana.id}/routing", {"skills": ["大 客户"]})
+    assert status == 400 and body["message"] == "'skills' has an invalid entry '大 客户'"
     status, body = await ana.get("/api/routing/agents")
     assert status == 403 and body["error"] == "forbidden"
