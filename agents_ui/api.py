@@ -24,13 +24,12 @@ from agents_ui.security import (
 )
 from channels.base import Attachment
 from hub.actions import agent_actor
-from hub.client_address import client_address
 from hub.customers.errors import FieldError
 from hub.customers.keys import CUSTOMERS
 from hub.domain import DomainError, Presence, Role
 from hub.events import Typing
 from hub.handoff import handoff_card
-from hub.http import field_str, json_error, path_int, read_json
+from hub.http import field_str, json_error, path_int, read_json, request_address
 from hub.keys import ACTIONS, BUS, DATABASE, LOGIN_GUARD, MERGE, PUSH, QUERIES, SETTINGS
 from hub.passwords import hash_password_sync, verify_password
 from hub.queries import INBOX_VIEWS
@@ -63,7 +62,7 @@ async def login(request: web.Request) -> web.Response:
     password = field_str(data, "password", max_len=1000)
     settings = request.app[SETTINGS]
     guard = request.app[LOGIN_GUARD]
-    address = client_address(request.remote, request.headers.get("X-Forwarded-For"), settings.proxy_networks)
+    address = request_address(request, settings.proxy_networks)
     wait = guard.retry_after(email, address, time.monotonic())
     if wait:
         # Checked before the password, so a blocked guesser learns nothing and costs no hashing.

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.client_address import Network, client_address
 from hub.domain import DomainError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def _plain(text: str, reason: str) -> str:
     # aiohttp's default bodies look like "404: Not Found"; keep only the words.
     return text.split(": ", 1)[-1] if text.startswith(tuple("12345")) else (text or reason)
+
+
+def request_address(request: web.Request, proxies: tuple[Network, ...]) -> str:
+    """The client's address for this request, looking through the trusted reverse proxies."""
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"), proxies)
 
 
 async def read_json(request: web.Request, *, max_bytes: int = 1_000_000) -> dict[str, Any]:

@@ -106,6 +106,15 @@ async def no_frame(ws: ClientWebSocketResponse, type_: str, wait: float = 0.3) -
     raise AssertionError(f"unexpected {type_} frame: {frame}")
 
 
+async def open_conversation_of(queries: Queries, channel: str, address: str) -> int:
+    """The open conversation of the customer writing from this channel address."""
+    customer = await queries.visitor_customer(channel, address)
+    assert customer is not None, f"no customer for {channel} {address}"
+    conversation = await queries.open_conversation_for(customer, channel)
+    assert conversation is not None
+    return conversation
+
+
 async def wait_for_delivery_status(
     queries: Queries, message_id: int, status: str, timeout: float = 5.0
 ) -> dict[str, Any]:

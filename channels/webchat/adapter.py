@@ -39,9 +39,10 @@ from channels.webchat.protocol import (
     verify_identity,
     visitor_address,
 )
-from hub.client_address import Network, client_address
+from hub.client_address import Network
 from hub.domain import DomainError
 from hub.files import read_part_limited
+from hub.http import request_address
 from hub.ratelimit import SlidingWindow
 from hub.wire import dumps
 
@@ -365,7 +366,7 @@ class WebchatChannel:
                 raise FrameError("unknown_field", f"unknown form field {part.name!r}")
 
     def _peer(self, request: web.Request) -> str:
-        return client_address(request.remote, request.headers.get("X-Forwarded-For"), self.config.trusted_proxies)
+        return request_address(request, self.config.trusted_proxies)
 
     def _check_rate(self, visitor: _Visitor, client_id: str) -> None:
         """Count a message, or refuse it (nothing stored) when this visitor or address sent too many."""

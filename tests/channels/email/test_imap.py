@@ -15,13 +15,26 @@ from tests.fakes.dovecot import Dovecot, dovecot_binary, running_dovecot
 
 
 def channel_for(server: Dovecot, *, idle: bool = True, poll_interval: float = 0.3,
-                password: str | None = None, timeout: float = 5) -> EmailChannel:
+                password: str | None = None, timeout: float = 5, port: int | None = None,
+                security: str = "none", validate_certs: bool = True) -> EmailChannel:
     imap = ImapSettings(
-        host=server.host, port=server.port, security="none", username=server.user,
+        host=server.host, port=port or server.port, security=security, username=server.user,
         password=password or server.password, poll_interval=poll_interval, idle=idle, timeout=timeout,
+        validate_certs=validate_certs,
     )
     config = EmailConfig(from_address="support@example.com", mailboxes=(Mailbox(server.user, imap=imap),))
     return EmailChannel(config, reconnect_min=0.1, reconnect_max=0.5)
+
+
+async def refused_with(channel: EmailChannel, hub: RecordingHub, caplog: pytest.LogCaptureFixture,
+                       reason: str) -> None:
+    """Start the channel until its log gives `reason` for not reading, then stop it."""
+    with caplog.at_level(logging.WARNING):
+        await channel.start(hub.port)
+        try:
+            await until(lambda: reason in caplog.text)
+        finally:
+            await channel.stop()
 
 
 @pytest.fixture
@@ -140,19 +153,10 @@ async def test_imap_over_tls_reads_mail_and_refuses_an_unverified_certificate(
         name = server.deliver(fixture("gb18030_alternative.eml"))
 
         def over_tls(validate: bool) -> EmailChannel:
-            imap = ImapSettings(host=server.host, port=server.tls_port or 0, security="tls", username=server.user,
-                                password=server.password, timeout=5, validate_certs=validate)
-            return EmailChannel(EmailConfig(from_address="support@example.com",
-                                            mailboxes=(Mailbox(server.user, imap=imap),)),
-                                reconnect_min=0.1, reconnect_max=0.5)
+            return channel_for(server, port=server.tls_port, security="tls", validate_certs=validate)
 
-        strict = over_tls(validate=True)  # self-signed: the handshake must fail, and nothing is read
-        with caplog.at_level(logging.WARNING):
-            await strict.start(hub.port)
-            try:
-                await until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text)
-            finally:
-                await strict.stop()
+        # self-signed: the handshake must fail, and nothing is read
+        await refused_with(over_tls(validate=True), hub, caplog, "CERTIFICATE_VERIFY_FAILED")
         assert hub.delivered == [] and server.flags_of(name) is None
 
         trusting = over_tls(validate=False)
@@ -171,33 +175,18 @@ async def test_imap_with_starttls_reads_mail_encrypted_and_never_falls_back_to_p
         pytest.skip("Debian's dovecot is not installed (apt-get install -y dovecot-imapd)")
 
     def over_starttls(server: Dovecot, validate: bool) -> EmailChannel:
-        imap = ImapSettings(host=server.host, port=server.port, security="starttls", username=server.user,
-                            password=server.password, timeout=5, validate_certs=validate)
-        return EmailChannel(EmailConfig(from_address="support@example.com",
-                                        mailboxes=(Mailbox(server.user, imap=imap),)),
-                            reconnect_min=0.1, reconnect_max=0.5)
+        return channel_for(server, security="starttls", validate_certs=validate)
 
     with running_dovecot(tls=False) as plain:  # a server that cannot encrypt: no login at all
         name = plain.deliver(fixture("gb18030_alternative.eml"))
-        channel = over_starttls(plain, validate=False)
-        with caplog.at_level(logging.WARNING):
-            await channel.start(hub.port)
-            try:
-                await until(lambda: "does not offer STARTTLS" in caplog.text)
-            finally:
-                await channel.stop()
+        await refused_with(over_starttls(plain, validate=False), hub, caplog, "does not offer STARTTLS")
         assert hub.delivered == [] and plain.flags_of(name) is None
         assert "Login: user=" not in (plain.root / "dovecot.log").read_text(errors="replace")
 
     with running_dovecot(tls=True) as server:  # the plain port, upgraded
         name = server.deliver(fixture("gb18030_alternative.eml"))
-        strict = over_starttls(server, validate=True)  # self-signed: refused after STARTTLS, nothing read
-        with caplog.at_level(logging.WARNING):
-            await strict.start(hub.port)
-            try:
-                await until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text)
-            finally:
-                await strict.stop()
+        # self-signed: refused after STARTTLS, nothing read
+        await refused_with(over_starttls(server, validate=True), hub, caplog, "CERTIFICATE_VERIFY_FAILED")
         assert hub.delivered == [] and server.flags_of(name) is None
 
         trusting = over_starttls(server, validate=False)

@@ -20,7 +20,7 @@ from hub.config import Settings
 from hub.keys import ACTIONS, QUERIES
 from hub.queries import Queries
 from tests.fakes.twilio_api import FakeTwilioApi
-from tests.support import wait_for_delivery_status
+from tests.support import open_conversation_of, wait_for_delivery_status
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "f00dfacecafe0123456789abcdef0123"
@@ -140,11 +140,7 @@ class RunningHub:
         return str(self.server.make_url(path))
 
     async def conversation_of(self, channel: str, address: str) -> int:
-        customer = await self.queries.visitor_customer(channel, address)
-        assert customer is not None, f"no customer for {channel} {address}"
-        conversation = await self.queries.open_conversation_for(customer, channel)
-        assert conversation is not None
-        return conversation
+        return await open_conversation_of(self.queries, channel, address)
 
     async def wait_for_status(self, message_id: int, status: str, timeout: float = 5.0) -> dict[str, Any]:
         return await wait_for_delivery_status(self.queries, message_id, status, timeout)

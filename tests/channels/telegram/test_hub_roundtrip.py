@@ -19,7 +19,7 @@ from hub.keys import ACTIONS, QUERIES
 from hub.queries import Queries
 from tests.channels.telegram.conftest import SECRET, fixture
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.support import wait_for_delivery_status
+from tests.support import open_conversation_of, wait_for_delivery_status
 
 ADA = "5127460391"
 
@@ -37,11 +37,7 @@ class RunningHub:
                 return response.status
 
     async def conversation_of(self, address: str) -> int:
-        customer = await self.queries.visitor_customer("telegram", address)
-        assert customer is not None, f"no customer for telegram {address}"
-        conversation = await self.queries.open_conversation_for(customer, "telegram")
-        assert conversation is not None
-        return conversation
+        return await open_conversation_of(self.queries, "telegram", address)
 
     async def wait_for_status(self, message_id: int, status: str, timeout: float = 5.0) -> dict[str, Any]:
         return await wait_for_delivery_status(self.queries, message_id, status, timeout)
